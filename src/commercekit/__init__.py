@@ -1,0 +1,48 @@
+"""commercekit: framework-agnostic commerce primitives.
+
+Money and pricing, carts and totals, promotions, tax, inventory with reservations, payment and
+shipping gateways, orders and checkout, persisted in SQLite or PostgreSQL. The names below are
+the public API; modules whose names start with an underscore are private.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from commercekit import errors
+from commercekit.errors import CommerceError
+from commercekit.money import (
+    CashRounding,
+    Currency,
+    Money,
+    Rounding,
+    allocate,
+    cash_round,
+    format_money,
+    from_minor_units,
+    get_currency,
+    quantize,
+    sum_money,
+    to_minor_units,
+)
+
+try:
+    __version__ = version("commercekit")
+except PackageNotFoundError:  # pragma: no cover - only when run from an uninstalled tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "CashRounding",
+    "CommerceError",
+    "Currency",
+    "Money",
+    "Rounding",
+    "__version__",
+    "allocate",
+    "cash_round",
+    "errors",
+    "format_money",
+    "from_minor_units",
+    "get_currency",
+    "quantize",
+    "sum_money",
+    "to_minor_units",
+]

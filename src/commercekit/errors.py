@@ -1,0 +1,205 @@
+"""The one exception hierarchy of commercekit.
+
+Every error commercekit raises is a :class:`CommerceError`. Third-party errors (``sqlite3``,
+``psycopg``, ``httpx``) are translated at the adapter boundary with ``raise ... from exc``, so a
+caller never needs to catch anything else. Where an error is also a bad value or a bad type, it
+subclasses the builtin too, so ``except ValueError`` keeps working in host code::
+
+    CommerceError
+    ├── InvalidAmountError (TypeError)         an amount of a type money refuses (float, bool)
+    ├── ValidationError (ValueError)           a value that is well typed but not acceptable
+    │   ├── MalformedAmountError               NaN, infinity, non-numeric text, out of range
+    │   ├── CurrencyError                      a currency code money cannot use
+    │   │   ├── UnknownCurrencyError           not an ISO 4217 code
+    │   │   └── UnsupportedCurrencyError       ISO code without minor unit (XAU, XXX)
+    │   ├── CurrencyMismatchError              arithmetic across two currencies
+    │   ├── AllocationError                    weights that cannot split an amount
+    │   └── InvalidQuantityError               zero, negative or fractional where not allowed
+    ├── ConfigurationError                     a setting or URL commercekit cannot use
+    │   └── MissingDependencyError (ImportError)  an optional extra is not installed
+    ├── StorageError                           the store failed (wraps the driver's error)
+    │   ├── ConflictError                      a stale version or a competing writer
+    │   │   └── IdempotencyConflictError       a key reused with a different request
+    │   ├── NotFoundError (LookupError)        no record with that key
+    │   └── SchemaVersionError                 the database schema is newer or older than usable
+    ├── InventoryError
+    │   ├── InsufficientStockError             a reservation would take stock below its floor
+    │   └── ReservationError                   a reservation that is unknown, expired or closed
+    ├── PricingError
+    │   ├── PriceNotFoundError (LookupError)   no price for a SKU in a currency
+    │   └── CouponError                        a refused coupon, with the reason
+    ├── PaymentError
+    │   └── PaymentDeclinedError               the gateway refused the payment
+    ├── GatewayError                           a gateway or external service failed
+    └── StateTransitionError                   an illegal move in a state machine
+
+Errors carry structured context as attributes (for example :attr:`CurrencyMismatchError.left`)
+so that hosts can show precise messages without parsing text.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AllocationError",
+    "CommerceError",
+    "ConfigurationError",
+    "ConflictError",
+    "CouponError",
+    "CurrencyError",
+    "CurrencyMismatchError",
+    "GatewayError",
+    "IdempotencyConflictError",
+    "InsufficientStockError",
+    "InvalidAmountError",
+    "InvalidQuantityError",
+    "InventoryError",
+    "MalformedAmountError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "PaymentDeclinedError",
+    "PaymentError",
+    "PriceNotFoundError",
+    "PricingError",
+    "ReservationError",
+    "SchemaVersionError",
+    "StateTransitionError",
+    "StorageError",
+    "UnknownCurrencyError",
+    "UnsupportedCurrencyError",
+    "ValidationError",
+]
+
+
+class CommerceError(Exception):
+    """Root of every error commercekit raises."""
+
+
+class InvalidAmountError(CommerceError, TypeError):
+    """An amount of a type money refuses: a float, a bool, or something that is not a number.
+
+    Floats are refused because they cannot represent most decimal amounts (``0.1`` is
+    ``0.1000000000000000055511151231257827...``). Pass a :class:`~decimal.Decimal`, an ``int``
+    or a string such as ``"0.10"``.
+    """
+
+
+class ValidationError(CommerceError, ValueError):
+    """A value of the right type that commercekit cannot accept."""
+
+
+class MalformedAmountError(ValidationError):
+    """An amount that is not a finite number in range: NaN, infinity, or unparsable text."""
+
+
+class CurrencyError(ValidationError):
+    """A currency code that money cannot be expressed in."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        #: The offending code, as given.
+        self.code = code
+
+
+class UnknownCurrencyError(CurrencyError):
+    """A code that is not in the ISO 4217 table."""
+
+
+class UnsupportedCurrencyError(CurrencyError):
+    """An ISO 4217 code without a minor unit (precious metals, testing and no-currency codes)."""
+
+
+class CurrencyMismatchError(ValidationError):
+    """Arithmetic or comparison between amounts of two different currencies."""
+
+    def __init__(self, left: str, right: str, operation: str = "combine") -> None:
+        super().__init__(f"cannot {operation} {left} and {right}: currencies differ")
+        #: The currency code of the left operand.
+        self.left = left
+        #: The currency code of the right operand.
+        self.right = right
+
+
+class AllocationError(ValidationError):
+    """Weights or keys that cannot be used to split an amount (negative, empty, mismatched)."""
+
+
+class InvalidQuantityError(ValidationError):
+    """A quantity that is zero, negative, fractional where whole units are required, or huge."""
+
+
+class ConfigurationError(CommerceError):
+    """A setting, URL or option that commercekit cannot use."""
+
+
+class MissingDependencyError(ConfigurationError, ImportError):
+    """An optional extra is needed but not installed; the message names the extra."""
+
+
+class StorageError(CommerceError):
+    """The store failed; the driver's own error is chained as ``__cause__``."""
+
+
+class ConflictError(StorageError):
+    """A write lost a race: a stale version, or a competing writer holding the same key.
+
+    Nothing was changed. Reload, reapply the change and save again.
+    """
+
+
+class IdempotencyConflictError(ConflictError):
+    """An idempotency key reused with a request different from the first one that used it."""
+
+
+class NotFoundError(StorageError, LookupError):
+    """No record with the requested key."""
+
+
+class SchemaVersionError(StorageError):
+    """The database schema is of a version this library cannot work with."""
+
+
+class InventoryError(CommerceError):
+    """Base for stock and reservation errors."""
+
+
+class InsufficientStockError(InventoryError):
+    """Reserving or selling would take available stock below its floor. Nothing was reserved."""
+
+
+class ReservationError(InventoryError):
+    """A reservation that is unknown, expired, already committed or released."""
+
+
+class PricingError(CommerceError):
+    """Base for price lookup and promotion errors."""
+
+
+class PriceNotFoundError(PricingError, LookupError):
+    """No price applies to a SKU in the requested currency, channel and time."""
+
+
+class CouponError(PricingError):
+    """A coupon was refused; :attr:`reason` says why in a stable, machine-readable word."""
+
+    def __init__(self, message: str, code: str, reason: str) -> None:
+        super().__init__(message)
+        #: The coupon code as entered.
+        self.code = code
+        #: Why it was refused, e.g. ``"expired"`` or ``"usage_exhausted"``.
+        self.reason = reason
+
+
+class PaymentError(CommerceError):
+    """Base for payment errors."""
+
+
+class PaymentDeclinedError(PaymentError):
+    """The gateway declined the payment; retrying the same request will not help."""
+
+
+class GatewayError(CommerceError):
+    """A gateway or external service failed or timed out; never read as success or zero."""
+
+
+class StateTransitionError(CommerceError):
+    """A state machine was asked for a transition its current state does not allow."""
