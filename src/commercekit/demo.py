@@ -43,12 +43,18 @@ def _money_tour(out: TextIO) -> None:
     price = Money("2.345", "USD")
     for mode in (Rounding.HALF_UP, Rounding.HALF_EVEN, Rounding.DOWN):
         print(f"  {price} -> {quantize(price, mode)} ({mode.name})", file=out)
-    print(f"  minor units: USD 10.00 -> {to_minor_units(Money('10.00', 'USD'))}, "
-          f"JPY 1000 -> {to_minor_units(Money('1000', 'JPY'))}, "
-          f"KWD 1.000 -> {to_minor_units(Money('1.000', 'KWD'))}", file=out)
+    print(
+        f"  minor units: USD 10.00 -> {to_minor_units(Money('10.00', 'USD'))}, "
+        f"JPY 1000 -> {to_minor_units(Money('1000', 'JPY'))}, "
+        f"KWD 1.000 -> {to_minor_units(Money('1.000', 'KWD'))}",
+        file=out,
+    )
     cash = cash_round(Money("10.03", "CHF"), "0.05")
-    print(f"  cash rounding CHF 10.03 to 0.05 -> {cash.rounded} "
-          f"(difference {cash.difference}, shown as its own line)", file=out)
+    print(
+        f"  cash rounding CHF 10.03 to 0.05 -> {cash.rounded} "
+        f"(difference {cash.difference}, shown as its own line)",
+        file=out,
+    )
 
 
 def run_demo(out: TextIO) -> None:

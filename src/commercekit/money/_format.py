@@ -27,8 +27,8 @@ def format_money(
     digits, which differs from ISO 4217 for about a dozen currencies). Pass
     ``currency_digits=False`` to show the amount's own digits.
 
-    >>> format_money(Money("1234.5", "EUR"), "de_DE")
-    '1.234,50\\xa0€'
+    >>> format_money(Money("1234.5", "EUR"), "en_IE")
+    '€1,234.50'
     >>> format_money(Money("1234", "JPY"), "ja_JP")
     '￥1,234'
     """

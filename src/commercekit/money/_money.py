@@ -104,10 +104,10 @@ class Money:
     Money('59.97', 'USD')
     >>> Money("1000", "JPY").currency.minor_units
     0
-    >>> Money(0.1, "USD")
+    >>> Money(0.1, "USD")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    commercekit.errors.InvalidAmountError: floats are refused for money (0.1 cannot be represented exactly); pass a Decimal, an int or a string such as "0.10"
+    commercekit.errors.InvalidAmountError: floats are refused for money (0.1 cannot ...
 
     Money interoperates with py-moneyed: the constructor takes a ``moneyed.Currency``,
     :meth:`from_moneyed` and :meth:`to_moneyed` convert losslessly, and arithmetic and

@@ -1,0 +1,34 @@
+"""Sphinx configuration: autodoc and doctest, fully offline (no intersphinx fetches)."""
+
+from importlib.metadata import version as _version
+
+project = "commercekit"
+author = "commercekit developers"
+copyright = "2026, commercekit developers"
+release = _version("commercekit")
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.doctest",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+]
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+# Cross-references to the standard library and third-party types cannot be resolved offline.
+nitpicky = False
+html_theme = "alabaster"
+exclude_patterns = ["_build"]
+# Docstring examples assume their module's names are in scope: each area adds its star import.
+doctest_global_setup = "\n".join(
+    [
+        "import decimal",
+        "from decimal import Decimal",
+        "from datetime import datetime, timedelta, UTC",
+        "from commercekit import *",
+        "from commercekit.money import *",
+        "from commercekit.clock import *",
+    ]
+)

@@ -1,0 +1,73 @@
+"""Serialization: one cattrs converter factory per wire format.
+
+:func:`make_json_converter` builds a converter whose unstructured form is plain JSON data
+(``dict``, ``list``, ``str``, ``int``, ``bool``, ``None``): Money as ``{"amount": "19.99",
+"currency": "USD"}`` with the amount as exact text, Decimal as text, datetimes as ISO 8601 in
+UTC, currencies as their ISO code. Every model round-trips:
+``converter.structure(converter.unstructure(x), type(x)) == x``.
+
+Modules that define models register their own hooks on the converter through
+:func:`register_hooks` so that one factory knows every type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import cattrs
+
+from commercekit.clock import ensure_utc
+from commercekit.errors import InvalidAmountError, ValidationError
+from commercekit.money import Currency, Money, get_currency, to_decimal
+
+__all__ = ["make_json_converter", "register_hooks"]
+
+_extra_hooks: list[Callable[[cattrs.Converter], None]] = []
+
+
+def register_hooks(hook: Callable[[cattrs.Converter], None]) -> Callable[[cattrs.Converter], None]:
+    """Register ``hook(converter)`` to run on every converter the factories build.
+
+    Usable as a decorator by modules that define types needing custom (un)structuring.
+    """
+    _extra_hooks.append(hook)
+    return hook
+
+
+def _structure_decimal(value: Any, _: type) -> Decimal:
+    if isinstance(value, float):
+        raise InvalidAmountError(f"refusing float {value!r} in serialized data")
+    return to_decimal(value)
+
+
+def _structure_money(value: Any, _: type) -> Money:
+    if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
+        raise ValidationError(f"money must be {{'amount': str, 'currency': str}}, got {value!r}")
+    return Money(_structure_decimal(value["amount"], Decimal), value["currency"])
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if not isinstance(value, str):
+        raise ValidationError(f"datetime must be ISO 8601 text, got {value!r}")
+    return ensure_utc(datetime.fromisoformat(value))
+
+
+def make_json_converter() -> cattrs.Converter:
+    """A converter for JSON-compatible data (storage documents, API payloads, breakdowns)."""
+    converter = cattrs.Converter(forbid_extra_keys=False)
+    converter.register_unstructure_hook(Decimal, str)
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_unstructure_hook(
+        Money, lambda m: {"amount": str(m.amount), "currency": m.currency.code}
+    )
+    converter.register_structure_hook(Money, _structure_money)
+    converter.register_unstructure_hook(Currency, lambda c: c.code)
+    converter.register_structure_hook(Currency, lambda v, _: get_currency(v))
+    converter.register_unstructure_hook(datetime, lambda d: ensure_utc(d).isoformat())
+    converter.register_structure_hook(datetime, _structure_datetime)
+    for hook in _extra_hooks:
+        hook(converter)
+    return converter

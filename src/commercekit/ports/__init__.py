@@ -1,0 +1,10 @@
+"""The ports: every boundary commercekit does I/O through, as :class:`typing.Protocol` classes.
+
+Each area keeps its protocols in a private submodule; this module is the one place to import
+them from. Every port has a reference adapter (in-memory or fake) in :mod:`commercekit.testing`
+or beside its real adapters, and a contract suite in ``tests/contract/``.
+"""
+
+from commercekit.ports._clock import Clock
+
+__all__ = ["Clock"]
