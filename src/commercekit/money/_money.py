@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, NoReturn
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from commercekit.errors import CurrencyMismatchError, InvalidAmountError, MalformedAmountError
 from commercekit.money._context import CTX, MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS
@@ -42,7 +43,9 @@ def to_decimal(value: object) -> Decimal:
     elif cls is str:
         text: str = value  # type: ignore[assignment]
         try:
-            if "_" in text:
+            # Decimal also takes "1_000" and non-ASCII digits ("١٢"); amounts in text are
+            # plain ASCII so that what a person reads is what is charged.
+            if "_" in text or not text.isascii():
                 raise InvalidOperation
             result = CTX.create_decimal(text.strip())
         except InvalidOperation:
@@ -80,7 +83,7 @@ def _mismatch(left: Money, right: Money, operation: str) -> NoReturn:
 def _from_moneyed_or_fail(value: object) -> Money:
     # py-moneyed values are converted on the slow path; anything else is a type error.
     if _is_moneyed(value):
-        return Money.from_moneyed(value)
+        return Money.from_moneyed(cast("moneyed.Money", value))
     raise InvalidAmountError(
         f"expected Money, got {value!r} ({type(value).__name__}); "
         "use Money(amount, currency) or compare .amount"
@@ -114,16 +117,32 @@ class Money:
     comparison accept a ``moneyed.Money`` of the same currency.
     """
 
-    __slots__ = ("amount", "currency")
+    # Private slots behind read-only properties: direct slot stores keep the arithmetic fast
+    # (see benchmarks/bench_money.py) while ``money.amount = x`` is refused.
+    __slots__ = ("_amount", "_currency")
 
-    #: The exact amount.
-    amount: Decimal
-    #: The currency, interned: compare with ``is`` or ``==``.
-    currency: Currency
+    _amount: Decimal
+    _currency: Currency
 
     def __init__(self, amount: Decimal | int | str, currency: str | Currency | Any) -> None:
-        _set_currency(self, get_currency(currency))
-        _set_amount(self, to_decimal(amount))
+        self._currency = get_currency(currency)
+        self._amount = to_decimal(amount)
+
+    if TYPE_CHECKING:
+
+        @property
+        def amount(self) -> Decimal:
+            """The exact amount."""
+
+        @property
+        def currency(self) -> Currency:
+            """The currency, interned: compare with ``is`` or ``==``."""
+
+    else:
+        amount = property(attrgetter("_amount"), doc="The exact amount.")
+        currency = property(
+            attrgetter("_currency"), doc="The currency, interned: compare with ``is`` or ``==``."
+        )
 
     @classmethod
     def zero(cls, currency: str | Currency | Any) -> Money:
@@ -160,17 +179,22 @@ class Money:
     # -- arithmetic ---------------------------------------------------------------------------
 
     def __add__(self, other: Money) -> Money:
-        if other.__class__ is not Money:
-            if other.__class__ is int and other == 0:
-                return self
-            other = _from_moneyed_or_fail(other)
-        cur = self.currency
-        if other.currency is not cur:
-            _mismatch(self, other, "add")
+        cur = self._currency
+        try:  # zero-cost in CPython 3.11+: the common case pays no type check
+            if other._currency is not cur:
+                _mismatch(self, other, "add")
+            amount = _ctx_add(self._amount, other._amount)
+        except AttributeError:
+            return self._add_other(other)
         result = _new(Money)
-        _set_amount(result, _ctx_add(self.amount, other.amount))
-        _set_currency(result, cur)
+        result._amount = amount
+        result._currency = cur
         return result
+
+    def _add_other(self, other: object) -> Money:
+        if other.__class__ is int and other == 0:
+            return self
+        return self.__add__(_from_moneyed_or_fail(other))
 
     def __radd__(self, other: object) -> Money:
         # Only ``0 + money`` (what builtin ``sum`` starts with) and py-moneyed values.
@@ -179,14 +203,16 @@ class Money:
         return _from_moneyed_or_fail(other).__add__(self)
 
     def __sub__(self, other: Money) -> Money:
-        if other.__class__ is not Money:
-            other = _from_moneyed_or_fail(other)
-        cur = self.currency
-        if other.currency is not cur:
-            _mismatch(self, other, "subtract")
+        cur = self._currency
+        try:
+            if other._currency is not cur:
+                _mismatch(self, other, "subtract")
+            amount = _ctx_subtract(self._amount, other._amount)
+        except AttributeError:
+            return self.__sub__(_from_moneyed_or_fail(other))
         result = _new(Money)
-        _set_amount(result, _ctx_subtract(self.amount, other.amount))
-        _set_currency(result, cur)
+        result._amount = amount
+        result._currency = cur
         return result
 
     def __rsub__(self, other: object) -> Money:
@@ -198,12 +224,12 @@ class Money:
             if isinstance(factor, Money) or _is_moneyed(factor):
                 raise InvalidAmountError("cannot multiply money by money")
             factor = to_decimal(factor)
-        amount = _ctx_multiply(self.amount, factor)
+        amount = _ctx_multiply(self._amount, factor)
         if amount and amount.adjusted() >= MAX_INTEGER_DIGITS:
             raise MalformedAmountError(f"{self} * {factor} is out of range")
         result = _new(Money)
-        _set_amount(result, amount)
-        _set_currency(result, self.currency)
+        result._amount = amount
+        result._currency = self._currency
         return result
 
     __rmul__ = __mul__
@@ -215,7 +241,11 @@ class Money:
         amount into parts that add up, use :func:`~commercekit.money.allocate` instead.
         """
         if isinstance(divisor, Money) or _is_moneyed(divisor):
-            other = divisor if isinstance(divisor, Money) else Money.from_moneyed(divisor)
+            other = (
+                divisor
+                if isinstance(divisor, Money)
+                else Money.from_moneyed(cast("moneyed.Money", divisor))
+            )
             if other.currency is not self.currency:
                 _mismatch(self, other, "divide")
             if not other.amount:
@@ -242,19 +272,20 @@ class Money:
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is Money:
-            return self.currency is other.currency and self.amount == other.amount  # type: ignore[attr-defined]
+            same: Money = other
+            return self._currency is same._currency and self._amount == same._amount
         if _is_moneyed(other):
-            return self == Money.from_moneyed(other)  # type: ignore[arg-type]
+            return self == Money.from_moneyed(cast("moneyed.Money", other))
         return NotImplemented
 
     def __hash__(self) -> int:
         return hash((self.amount, self.currency.code))
 
     def _coerce_compare(self, other: object, op: str) -> Money:
-        money = other if other.__class__ is Money else _from_moneyed_or_fail(other)
-        if money.currency is not self.currency:  # type: ignore[union-attr]
-            _mismatch(self, money, op)  # type: ignore[arg-type]
-        return money  # type: ignore[return-value]
+        money = other if isinstance(other, Money) else _from_moneyed_or_fail(other)
+        if money.currency is not self.currency:
+            _mismatch(self, money, op)
+        return money
 
     def __lt__(self, other: Money) -> bool:
         return self.amount < self._coerce_compare(other, "compare").amount
@@ -269,12 +300,6 @@ class Money:
         return self.amount >= self._coerce_compare(other, "compare").amount
 
     # -- immutability, representation --------------------------------------------------------
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"Money is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Money is immutable; cannot delete {name!r}")
 
     def __reduce__(self) -> tuple[Any, tuple[str, str]]:
         return (Money, (str(self.amount), self.currency.code))
@@ -293,15 +318,11 @@ class Money:
         return f"{self.amount} {self.currency.code}"
 
 
-_set_amount = Money.amount.__set__  # type: ignore[attr-defined]
-_set_currency = Money.currency.__set__  # type: ignore[attr-defined]
-
-
 def _make(amount: Decimal, currency: Currency) -> Money:
     """Build a Money from an already validated amount (the fast path for results)."""
     result = _new(Money)
-    _set_amount(result, amount)
-    _set_currency(result, currency)
+    result._amount = amount
+    result._currency = currency
     return result
 
 

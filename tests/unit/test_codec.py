@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from commercekit import Money, errors, get_currency
+from commercekit.codec import make_json_converter
+from commercekit.money import Currency
+
+
+@attrs.frozen
+class Sample:
+    price: Money
+    rate: Decimal
+    currency: Currency
+    at: datetime
+
+
+def test_round_trip_and_wire_shape() -> None:
+    converter = make_json_converter()
+    value = Sample(
+        Money("1.005", "KWD"),
+        Decimal("0.0825"),
+        get_currency("JPY"),
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+    data = converter.unstructure(value)
+    assert data == {
+        "price": {"amount": "1.005", "currency": "KWD"},
+        "rate": "0.0825",
+        "currency": "JPY",
+        "at": "2026-01-02T03:04:05+00:00",
+    }
+    assert converter.structure(data, Sample) == value
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"price": {"amount": 1.5, "currency": "USD"}},
+        {"price": {"amount": "1", "currency": "ABC"}},
+        {"price": {"amount": "1"}},
+        {"price": {"amount": "1", "currency": "USD"}, "rate": 0.1},
+        {"at": "2026-01-01T00:00:00"},
+        {"at": 5},
+    ],
+)
+def test_bad_data_is_a_commerce_error(bad: dict[str, object]) -> None:
+    converter = make_json_converter()
+    data: dict[str, object] = {
+        "price": {"amount": "1", "currency": "USD"},
+        "rate": "1",
+        "currency": "USD",
+        "at": "2026-01-01T00:00:00+00:00",
+    }
+    data.update(bad)
+    with pytest.raises((errors.CommerceError, ExceptionGroup)) as info:
+        converter.structure(data, Sample)
+    # cattrs wraps hook errors in an exception group; the cause is always ours.
+    causes = getattr(info.value, "exceptions", [info.value])
+    assert all(isinstance(c, errors.CommerceError) for c in causes)
