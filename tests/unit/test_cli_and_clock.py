@@ -53,3 +53,16 @@ def test_naive_datetimes_are_refused() -> None:
         ensure_utc(datetime(2026, 1, 1))
     with pytest.raises(errors.ValidationError):
         ManualClock(datetime(2026, 1, 1))
+
+
+def test_commerce_errors_become_exit_code_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import commercekit.cli as cli
+
+    def failing(out: object) -> int:
+        raise errors.ConfigurationError("no store configured")
+
+    monkeypatch.setattr(cli, "_demo", failing)
+    assert main(["demo"]) == 1
+    assert "commercekit: error: no store configured" in capsys.readouterr().err

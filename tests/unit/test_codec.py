@@ -62,3 +62,21 @@ def test_bad_data_is_a_commerce_error(bad: dict[str, object]) -> None:
     # cattrs wraps hook errors in an exception group; the cause is always ours.
     causes = getattr(info.value, "exceptions", [info.value])
     assert all(isinstance(c, errors.CommerceError) for c in causes)
+
+
+def test_registered_hooks_apply_to_every_new_converter() -> None:
+    import commercekit.codec as codec
+
+    @attrs.frozen
+    class Percent:
+        value: Decimal
+
+    def hook(converter: object) -> None:
+        converter.register_unstructure_hook(Percent, lambda p: f"{p.value}%")  # type: ignore[attr-defined]
+
+    codec.register_hooks(hook)
+    try:
+        assert make_json_converter().unstructure(Percent(Decimal("7.5"))) == "7.5%"
+    finally:
+        codec._extra_hooks.remove(hook)
+    assert make_json_converter().unstructure(Percent(Decimal("7.5"))) == {"value": "7.5"}
