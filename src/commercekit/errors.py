@@ -14,7 +14,8 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   │   └── UnsupportedCurrencyError       ISO code without minor unit (XAU, XXX)
     │   ├── CurrencyMismatchError              arithmetic across two currencies
     │   ├── AllocationError                    weights that cannot split an amount
-    │   └── InvalidQuantityError               zero, negative or fractional where not allowed
+    │   ├── InvalidQuantityError               zero, negative or fractional where not allowed
+    │   └── UnknownLineError (LookupError)     a cart line id the cart does not hold
     ├── ConfigurationError                     a setting or URL commercekit cannot use
     │   └── MissingDependencyError (ImportError)  an optional extra is not installed
     ├── StorageError                           the store failed (wraps the driver's error)
@@ -65,6 +66,7 @@ __all__ = [
     "StateTransitionError",
     "StorageError",
     "UnknownCurrencyError",
+    "UnknownLineError",
     "UnsupportedCurrencyError",
     "ValidationError",
 ]
@@ -125,6 +127,15 @@ class AllocationError(ValidationError):
 
 class InvalidQuantityError(ValidationError):
     """A quantity that is zero, negative, fractional where whole units are required, or huge."""
+
+
+class UnknownLineError(ValidationError, LookupError):
+    """A cart line id (or SKU and options) that the cart does not hold."""
+
+    def __init__(self, line_id: str) -> None:
+        super().__init__(f"the cart has no line {line_id!r}")
+        #: The line id asked for.
+        self.line_id = line_id
 
 
 class ConfigurationError(CommerceError):

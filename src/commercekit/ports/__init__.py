@@ -5,6 +5,9 @@ them from. Every port has a reference adapter (in-memory or fake) in :mod:`comme
 or beside its real adapters, and a contract suite in ``tests/contract/``.
 """
 
+from commercekit.ports._catalog import Catalog
 from commercekit.ports._clock import Clock
+from commercekit.ports._exchange import ExchangeRates
+from commercekit.ports._tax import TaxCalculator
 
-__all__ = ["Clock"]
+__all__ = ["Catalog", "Clock", "ExchangeRates", "TaxCalculator"]

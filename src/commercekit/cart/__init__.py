@@ -1,0 +1,52 @@
+"""Carts and their totals: the Cart value, merging, and the pure pricing pipeline.
+
+:func:`price_cart` turns a :class:`Cart` and plain data (catalog entries, price lists,
+promotions, usage counts, tax rates, a shipping rate and the pricing time) into a
+:class:`Breakdown` whose parts add up exactly, in the cart currency's minor units.
+"""
+
+from commercekit.cart._breakdown import (
+    Adjustment,
+    Breakdown,
+    CouponStatus,
+    LineBreakdown,
+    PriceChange,
+    PromotionOutcome,
+    ShippingBreakdown,
+    TaxLine,
+)
+from commercekit.cart._cart import Cart, CartLine, line_id, merge_carts
+from commercekit.cart._codec import register_cart_hooks
+from commercekit.cart._pipeline import (
+    PricingPolicy,
+    RoundingPolicy,
+    ShippingRate,
+    price_cart,
+    price_changes,
+)
+from commercekit.cart._quantity import MAX_QUANTITY, MAX_QUANTITY_PLACES, Quantity, check_quantity
+
+__all__ = [
+    "MAX_QUANTITY",
+    "MAX_QUANTITY_PLACES",
+    "Adjustment",
+    "Breakdown",
+    "Cart",
+    "CartLine",
+    "CouponStatus",
+    "LineBreakdown",
+    "PriceChange",
+    "PricingPolicy",
+    "PromotionOutcome",
+    "Quantity",
+    "RoundingPolicy",
+    "ShippingBreakdown",
+    "ShippingRate",
+    "TaxLine",
+    "check_quantity",
+    "line_id",
+    "merge_carts",
+    "price_cart",
+    "price_changes",
+    "register_cart_hooks",
+]

@@ -1,0 +1,199 @@
+"""The breakdown: what a priced cart costs, line by line, with every adjustment explained.
+
+Every amount is a whole number of the currency's minor units (unit prices excepted: they may
+be finer, a price per gram), and the parts add up exactly:
+
+- a line's ``total`` is ``subtotal - discount_total`` plus ``tax_total`` when prices exclude
+  tax (when they include it, the tax lines say how much of the total is tax);
+- shipping's ``total`` is built the same way from its ``amount``;
+- the cart's ``grand_total`` is the sum of the line totals, the shipping total and
+  ``rounding`` (cash rounding, else zero), and equally ``subtotal + shipping -
+  discount_total`` (+ ``tax_total`` when prices exclude tax) ``+ rounding``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from commercekit.cart._quantity import Quantity
+from commercekit.errors import UnknownLineError
+from commercekit.money import Currency, Money
+from commercekit.pricing import CouponRefusal
+
+__all__ = [
+    "Adjustment",
+    "Breakdown",
+    "CouponStatus",
+    "LineBreakdown",
+    "PriceChange",
+    "PromotionOutcome",
+    "ShippingBreakdown",
+    "TaxLine",
+]
+
+
+@attrs.frozen
+class Adjustment:
+    """An amount a promotion took off a line or off shipping."""
+
+    #: The promotion that made it.
+    promotion_id: str
+    #: The promotion's label, for people.
+    label: str
+    #: The amount taken off (never negative).
+    amount: Money
+
+
+@attrs.frozen
+class TaxLine:
+    """One tax on a line or on shipping."""
+
+    #: The tax's name (``"VAT"``).
+    name: str
+    #: Where it is levied, or empty.
+    jurisdiction: str
+    #: The rate as a fraction.
+    rate: Decimal
+    #: The tax amount.
+    amount: Money
+
+
+@attrs.frozen
+class LineBreakdown:
+    """How one cart line was priced."""
+
+    #: The cart line's id.
+    line_id: str
+    #: The product.
+    sku: str
+    #: The quantity priced.
+    quantity: Quantity
+    #: The unit price in force (may be finer than the minor unit).
+    unit_price: Money
+    #: The price a sale undercut ("was"), or ``None``.
+    compare_at_price: Money | None
+    #: Where the unit price came from (``"catalog"``, ``"price-list:<id>"``, ``...+fx``).
+    price_source: str
+    #: ``unit_price * quantity``, rounded to the minor unit.
+    subtotal: Money
+    #: The promotions' adjustments, in the order they applied.
+    adjustments: tuple[Adjustment, ...]
+    #: The sum of the adjustments.
+    discount_total: Money
+    #: Taxes on the discounted amount.
+    tax_lines: tuple[TaxLine, ...]
+    #: The sum of the tax lines.
+    tax_total: Money
+    #: What the line costs (see the module docs).
+    total: Money
+
+
+@attrs.frozen
+class ShippingBreakdown:
+    """How the chosen shipping rate was priced."""
+
+    #: The shipping method's name.
+    method: str
+    #: The rate before discounts.
+    amount: Money
+    #: Shipping promotions' adjustments.
+    adjustments: tuple[Adjustment, ...]
+    #: The sum of the adjustments.
+    discount_total: Money
+    #: Taxes on the discounted shipping amount.
+    tax_lines: tuple[TaxLine, ...]
+    #: The sum of the tax lines.
+    tax_total: Money
+    #: What shipping costs (see the module docs).
+    total: Money
+
+
+@attrs.frozen
+class PromotionOutcome:
+    """Whether a promotion applied, and if not, why."""
+
+    #: The promotion.
+    promotion_id: str
+    #: Whether it took something off.
+    applied: bool
+    #: Why not, or ``None`` when applied.
+    reason: CouponRefusal | None
+    #: What it took off in total.
+    amount: Money
+    #: The coupon code that unlocked it, or ``None``: the code the checkout consumes a use of.
+    coupon_code: str | None
+
+
+@attrs.frozen
+class CouponStatus:
+    """Whether a coupon code on the cart was accepted, and if not, why."""
+
+    #: The code, normalized.
+    code: str
+    #: Whether a promotion it unlocks applied.
+    accepted: bool
+    #: The promotion it unlocked or was refused by, or ``None`` for an unknown code.
+    promotion_id: str | None
+    #: Why it was refused, or ``None`` when accepted.
+    reason: CouponRefusal | None
+
+
+@attrs.frozen
+class PriceChange:
+    """A line whose unit price differs from the one the customer saw."""
+
+    #: The cart line's id.
+    line_id: str
+    #: The unit price the customer saw.
+    seen: Money
+    #: The unit price now.
+    current: Money
+
+
+@attrs.frozen
+class Breakdown:
+    """A priced cart: per line, shipping, and cart totals (see the module docs)."""
+
+    #: The cart priced.
+    cart_id: str
+    #: The currency of every amount.
+    currency: Currency
+    #: The pricing time.
+    priced_at: datetime
+    #: Whether prices (and so totals) include tax.
+    prices_include_tax: bool
+    #: One per cart line, in the cart's order.
+    lines: tuple[LineBreakdown, ...]
+    #: The shipping, or ``None`` when no rate was chosen.
+    shipping: ShippingBreakdown | None
+    #: The sum of the line subtotals.
+    subtotal: Money
+    #: Everything promotions took off, lines and shipping.
+    discount_total: Money
+    #: The shipping rate before discounts (zero without shipping).
+    shipping_total: Money
+    #: Every tax line, lines and shipping.
+    tax_total: Money
+    #: The cash-rounding difference (zero without cash rounding).
+    rounding: Money
+    #: What the customer pays.
+    grand_total: Money
+    #: Every promotion considered, applied or not (promotions behind a coupon code the cart
+    #: does not carry are left out).
+    promotions: tuple[PromotionOutcome, ...]
+    #: One per coupon code on the cart.
+    coupons: tuple[CouponStatus, ...]
+
+    def unit_prices(self) -> dict[str, Money]:
+        """Unit prices by line id, for :meth:`commercekit.cart.Cart.with_seen_prices`."""
+        return {line.line_id: line.unit_price for line in self.lines}
+
+    def line(self, line_id: str) -> LineBreakdown:
+        """The breakdown of line ``line_id``."""
+        for line in self.lines:
+            if line.line_id == line_id:
+                return line
+        raise UnknownLineError(line_id)

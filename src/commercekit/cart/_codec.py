@@ -1,0 +1,38 @@
+"""Codec hooks for cart values: quantities are JSON integers (counted) or text (measured)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import cattrs
+
+from commercekit.cart._quantity import Quantity, check_quantity
+from commercekit.codec import register_hooks
+from commercekit.errors import InvalidQuantityError
+
+__all__ = ["register_cart_hooks"]
+
+
+def _structure_quantity(value: Any, _: Any) -> Quantity:
+    if value.__class__ is int:
+        return check_quantity(value)
+    if isinstance(value, str):
+        try:
+            return check_quantity(Decimal(value))
+        except ArithmeticError:
+            raise InvalidQuantityError(f"not a quantity: {value!r}") from None
+    raise InvalidQuantityError(f"a quantity must be an integer or decimal text, got {value!r}")
+
+
+@register_hooks
+def register_cart_hooks(converter: cattrs.Converter) -> None:
+    """Teach ``converter`` the quantity union.
+
+    An ``int`` stays a JSON integer, a ``Decimal`` becomes exact text. Registered
+    automatically on every converter the codec builds.
+    """
+    converter.register_structure_hook(Quantity, _structure_quantity)
+    converter.register_unstructure_hook(
+        Quantity, lambda value: value if value.__class__ is int else str(value)
+    )

@@ -1,0 +1,237 @@
+"""Promotions: conditions plus actions, with lanes, priority, stacking and usage limits.
+
+How promotions combine (the whole rule set; nothing else is implied):
+
+- **Lanes.** :attr:`Lane.ITEMS` promotions run first and see the items at their base prices.
+  :attr:`Lane.ORDER` promotions run after every items-lane promotion and see the amounts it
+  left. Shipping actions may sit in either lane; they see the shipping amount left so far.
+- **Priority.** Within a lane, promotions run from the highest ``priority`` down; equal
+  priorities run by ``id``. Qualification (conditions) is judged on the amounts the lane
+  starts from, so the order inside a lane never decides *whether* a promotion applies.
+- **Compounding.** Each promotion's actions take off a share of what the promotions before it
+  left, so 10% and then 10% is 19% off, and no amount ever goes below zero.
+- **Stacking.** :attr:`Stacking.STACK` (default) combines with anything that also applies.
+  :attr:`Stacking.EXCLUSIVE` applies alone: if any exclusive promotion qualifies, the one
+  that runs first by lane, priority and id is the only promotion applied to the cart, and the
+  others are refused as ``not_combinable``. :attr:`Stacking.STOP` applies and then stops every
+  later promotion in its lane (they are refused as ``not_combinable``); later lanes still run.
+- **Caps.** ``max_discount`` caps what one promotion takes off in total (items, order and
+  shipping together); a capped discount is split in proportion to the uncapped one.
+- **Usage limits.** ``usage_limit`` (all customers), ``usage_limit_per_customer`` and
+  ``usage_limit_per_code`` are compared with the counts in :class:`UsageCounts`, which the
+  caller reads from the store; a promotion at its limit is refused as ``usage_exhausted``.
+  Quoting never consumes a use: the checkout consumes it atomically in the store.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from commercekit.errors import ValidationError
+from commercekit.money import Money
+from commercekit.pricing._actions import Action
+from commercekit.pricing._conditions import Condition, CouponCode, normalize_code
+
+__all__ = [
+    "CouponRefusal",
+    "Lane",
+    "Promotion",
+    "Stacking",
+    "UsageCounts",
+    "generate_coupon_codes",
+]
+
+
+class Lane(enum.StrEnum):
+    """When a promotion runs, and which amounts it sees (see the module docs)."""
+
+    #: First: base prices.
+    ITEMS = "items"
+    #: Second: amounts after every items-lane promotion.
+    ORDER = "order"
+
+
+class Stacking(enum.StrEnum):
+    """How a promotion combines with others (see the module docs)."""
+
+    #: Combines with every other applying promotion.
+    STACK = "stack"
+    #: Applies alone, or not at all.
+    EXCLUSIVE = "exclusive"
+    #: Applies, then no later promotion of its lane does.
+    STOP = "stop"
+
+
+class CouponRefusal(enum.StrEnum):
+    """Why a coupon (or any promotion) was not applied; stable, machine-readable words."""
+
+    #: No promotion has this code.
+    UNKNOWN_CODE = "unknown_code"
+    #: The promotion is switched off (``active=False``).
+    INACTIVE = "inactive"
+    #: Before the promotion's date window.
+    NOT_STARTED = "not_started"
+    #: At or after the end of the promotion's date window.
+    EXPIRED = "expired"
+    #: A subtotal or quantity threshold is not reached.
+    MINIMUM_NOT_MET = "minimum_not_met"
+    #: A usage limit (total, per customer or per code) is reached.
+    USAGE_EXHAUSTED = "usage_exhausted"
+    #: Another promotion that applies excludes it (exclusive, or stopping later ones).
+    NOT_COMBINABLE = "not_combinable"
+    #: Customer group, first-order or item-membership conditions do not hold.
+    CONDITIONS_NOT_MET = "conditions_not_met"
+    #: It qualifies but there is nothing for it to discount.
+    NOTHING_TO_DISCOUNT = "nothing_to_discount"
+
+
+def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
+    return tuple(value)
+
+
+def _actions(value: Iterable[Action]) -> tuple[Action, ...]:
+    actions = tuple(value)
+    if not actions:
+        raise ValidationError("a promotion needs at least one action")
+    return actions
+
+
+def _optional_limit(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if value.__class__ is not int or value < 0:
+        raise ValidationError(f"a usage limit must be a non-negative int, got {value!r}")
+    return value
+
+
+@attrs.frozen
+class Promotion:
+    """A promotion: when all ``conditions`` hold, every one of ``actions`` applies.
+
+    >>> from commercekit.pricing import PercentOffItems, CouponCode
+    >>> promo = Promotion("spring", "Spring 10%", actions=[PercentOffItems(10)],
+    ...                   conditions=[CouponCode({"spring"})])
+    >>> promo.coupon_codes
+    frozenset({'SPRING'})
+    """
+
+    #: A stable identifier; adjustments and usage counts refer to it.
+    id: str
+    #: What the customer sees on the adjustment (``"Spring sale -10%"``).
+    label: str
+    #: What the promotion does.
+    actions: tuple[Action, ...] = attrs.field(converter=_actions)
+    #: When it applies (all must hold).
+    conditions: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    #: Which lane it runs in.
+    lane: Lane = Lane.ITEMS
+    #: Higher runs first within a lane.
+    priority: int = 0
+    #: How it combines with others.
+    stacking: Stacking = Stacking.STACK
+    #: The most it may take off in total, or ``None``.
+    max_discount: Money | None = None
+    #: Uses allowed over all customers, or ``None``.
+    usage_limit: int | None = attrs.field(default=None, converter=_optional_limit)
+    #: Uses allowed per customer (guests are not limited per customer), or ``None``.
+    usage_limit_per_customer: int | None = attrs.field(default=None, converter=_optional_limit)
+    #: Uses allowed per coupon code (1 for single-use codes), or ``None``.
+    usage_limit_per_code: int | None = attrs.field(default=None, converter=_optional_limit)
+    #: Switched on; an inactive promotion is refused as ``inactive``.
+    active: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if not self.id:
+            raise ValidationError("a promotion needs an id")
+        if self.max_discount is not None and self.max_discount.amount < 0:
+            raise ValidationError(f"max_discount must not be negative, got {self.max_discount}")
+
+    @property
+    def coupon_codes(self) -> frozenset[str]:
+        """Every code any of its :class:`~commercekit.pricing.CouponCode` conditions accepts."""
+        codes: set[str] = set()
+        for condition in self.conditions:
+            if isinstance(condition, CouponCode):
+                codes |= condition.codes
+        return frozenset(codes)
+
+
+def _counts(value: Mapping[str, int]) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for key, count in value.items():
+        if count.__class__ is not int or count < 0:
+            raise ValidationError(f"a usage count must be a non-negative int, got {count!r}")
+        result[key] = count
+    return result
+
+
+def _code_counts(value: Mapping[str, int]) -> dict[str, int]:
+    return {normalize_code(code): count for code, count in _counts(value).items()}
+
+
+@attrs.frozen
+class UsageCounts:
+    """How often promotions and codes have been used, as read from the store before pricing.
+
+    Missing keys count as zero.
+
+    >>> usage = UsageCounts(promotions={"spring": 99}, customer={"spring": 1}, codes={"x1": 1})
+    >>> usage.codes
+    {'X1': 1}
+    """
+
+    #: Uses per promotion id, all customers together.
+    promotions: Mapping[str, int] = attrs.field(factory=dict, converter=_counts, hash=False)
+    #: Uses per promotion id by the cart's customer (empty for a guest).
+    customer: Mapping[str, int] = attrs.field(factory=dict, converter=_counts, hash=False)
+    #: Uses per coupon code (normalized).
+    codes: Mapping[str, int] = attrs.field(factory=dict, converter=_code_counts, hash=False)
+
+
+#: Letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L, 2/Z, 5/S, 8/B).
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+
+
+def generate_coupon_codes(
+    count: int,
+    *,
+    length: int = 10,
+    prefix: str = "",
+    alphabet: str = CODE_ALPHABET,
+    existing: Iterable[str] = (),
+) -> list[str]:
+    """``count`` distinct random codes from :mod:`secrets`, none of them in ``existing``.
+
+    Codes are ``prefix`` plus ``length`` characters of ``alphabet`` (by default one without
+    look-alike characters), already normalized. There must be room for the codes: the
+    alphabet must allow at least a thousand times ``count`` codes, so guessing one is hard.
+
+    >>> codes = generate_coupon_codes(3, prefix="VIP-", length=8)
+    >>> len(set(codes)), all(code.startswith("VIP-") and len(code) == 12 for code in codes)
+    (3, True)
+    """
+    if count.__class__ is not int or count < 0:
+        raise ValidationError(f"count must be a non-negative int, got {count!r}")
+    if length.__class__ is not int or length <= 0:
+        raise ValidationError(f"length must be a positive int, got {length!r}")
+    symbols = "".join(sorted(set(alphabet.upper())))
+    if len(symbols) < 2 or not symbols.isalnum() or not symbols.isascii():
+        raise ValidationError("the alphabet needs at least two ASCII letters or digits")
+    if len(symbols) ** length < count * 1000:
+        raise ValidationError(
+            f"{count} codes of {length} characters would be too easy to guess; use longer codes"
+        )
+    head = normalize_code(prefix) if prefix.strip() else ""
+    taken = {normalize_code(code) for code in existing}
+    codes: list[str] = []
+    seen: set[str] = set()
+    while len(codes) < count:
+        code = head + "".join(secrets.choice(symbols) for _ in range(length))
+        if code not in seen and code not in taken:
+            seen.add(code)
+            codes.append(code)
+    return codes
