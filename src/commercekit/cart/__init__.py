@@ -5,6 +5,7 @@ promotions, usage counts, tax rates, a shipping rate and the pricing time) into 
 :class:`Breakdown` whose parts add up exactly, in the cart currency's minor units.
 """
 
+from commercekit.cart._assemble import price_changes
 from commercekit.cart._breakdown import (
     Adjustment,
     Breakdown,
@@ -17,13 +18,8 @@ from commercekit.cart._breakdown import (
 )
 from commercekit.cart._cart import Cart, CartLine, line_id, merge_carts
 from commercekit.cart._codec import register_cart_hooks
-from commercekit.cart._pipeline import (
-    PricingPolicy,
-    RoundingPolicy,
-    ShippingRate,
-    price_cart,
-    price_changes,
-)
+from commercekit.cart._pipeline import price_cart
+from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
 from commercekit.cart._quantity import MAX_QUANTITY, MAX_QUANTITY_PLACES, Quantity, check_quantity
 
 __all__ = [

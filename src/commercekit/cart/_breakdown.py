@@ -1,7 +1,10 @@
 """The breakdown: what a priced cart costs, line by line, with every adjustment explained.
 
-Every amount is a whole number of the currency's minor units (unit prices excepted: they may
-be finer, a price per gram), and the parts add up exactly:
+Every amount is stored as an integer count of the currency's minor units (the ``*_minor``
+fields, which is also how it serializes) and read as Money through the property of the same
+name without the suffix (``line.total_minor == 1999``, ``line.total == Money("19.99",
+"USD")``). Unit prices are Money: they may be finer than the minor unit (a price per gram).
+The parts add up exactly:
 
 - a line's ``total`` is ``subtotal - discount_total`` plus ``tax_total`` when prices exclude
   tax (when they include it, the tax lines say how much of the total is tax);
@@ -20,8 +23,14 @@ import attrs
 
 from commercekit.cart._quantity import Quantity
 from commercekit.errors import UnknownLineError
-from commercekit.money import Currency, Money
+from commercekit.money import CTX, Currency, Money
+from commercekit.money._money import _make
 from commercekit.pricing import CouponRefusal
+
+
+def _money(units: int, currency: Currency) -> Money:
+    return _make(Decimal(units).scaleb(-currency.minor_units, CTX), currency)
+
 
 __all__ = [
     "Adjustment",
@@ -43,8 +52,15 @@ class Adjustment:
     promotion_id: str
     #: The promotion's label, for people.
     label: str
-    #: The amount taken off (never negative).
-    amount: Money
+    #: The amount taken off, in minor units (never negative).
+    amount_minor: int
+    #: The currency.
+    currency: Currency
+
+    @property
+    def amount(self) -> Money:
+        """The amount taken off."""
+        return _money(self.amount_minor, self.currency)
 
 
 @attrs.frozen
@@ -57,8 +73,15 @@ class TaxLine:
     jurisdiction: str
     #: The rate as a fraction.
     rate: Decimal
-    #: The tax amount.
-    amount: Money
+    #: The tax amount, in minor units.
+    amount_minor: int
+    #: The currency.
+    currency: Currency
+
+    @property
+    def amount(self) -> Money:
+        """The tax amount."""
+        return _money(self.amount_minor, self.currency)
 
 
 @attrs.frozen
@@ -78,17 +101,37 @@ class LineBreakdown:
     #: Where the unit price came from (``"catalog"``, ``"price-list:<id>"``, ``...+fx``).
     price_source: str
     #: ``unit_price * quantity``, rounded to the minor unit.
-    subtotal: Money
+    subtotal_minor: int
     #: The promotions' adjustments, in the order they applied.
     adjustments: tuple[Adjustment, ...]
     #: The sum of the adjustments.
-    discount_total: Money
+    discount_total_minor: int
     #: Taxes on the discounted amount.
     tax_lines: tuple[TaxLine, ...]
     #: The sum of the tax lines.
-    tax_total: Money
+    tax_total_minor: int
     #: What the line costs (see the module docs).
-    total: Money
+    total_minor: int
+
+    @property
+    def subtotal(self) -> Money:
+        """``unit_price * quantity``, rounded to the minor unit."""
+        return _money(self.subtotal_minor, self.unit_price.currency)
+
+    @property
+    def discount_total(self) -> Money:
+        """The sum of the adjustments."""
+        return _money(self.discount_total_minor, self.unit_price.currency)
+
+    @property
+    def tax_total(self) -> Money:
+        """The sum of the tax lines."""
+        return _money(self.tax_total_minor, self.unit_price.currency)
+
+    @property
+    def total(self) -> Money:
+        """What the line costs."""
+        return _money(self.total_minor, self.unit_price.currency)
 
 
 @attrs.frozen
@@ -97,18 +140,40 @@ class ShippingBreakdown:
 
     #: The shipping method's name.
     method: str
+    #: The currency.
+    currency: Currency
     #: The rate before discounts.
-    amount: Money
+    amount_minor: int
     #: Shipping promotions' adjustments.
     adjustments: tuple[Adjustment, ...]
     #: The sum of the adjustments.
-    discount_total: Money
+    discount_total_minor: int
     #: Taxes on the discounted shipping amount.
     tax_lines: tuple[TaxLine, ...]
     #: The sum of the tax lines.
-    tax_total: Money
+    tax_total_minor: int
     #: What shipping costs (see the module docs).
-    total: Money
+    total_minor: int
+
+    @property
+    def amount(self) -> Money:
+        """The rate before discounts."""
+        return _money(self.amount_minor, self.currency)
+
+    @property
+    def discount_total(self) -> Money:
+        """The sum of the adjustments."""
+        return _money(self.discount_total_minor, self.currency)
+
+    @property
+    def tax_total(self) -> Money:
+        """The sum of the tax lines."""
+        return _money(self.tax_total_minor, self.currency)
+
+    @property
+    def total(self) -> Money:
+        """What shipping costs."""
+        return _money(self.total_minor, self.currency)
 
 
 @attrs.frozen
@@ -121,10 +186,17 @@ class PromotionOutcome:
     applied: bool
     #: Why not, or ``None`` when applied.
     reason: CouponRefusal | None
-    #: What it took off in total.
-    amount: Money
+    #: What it took off in total, in minor units.
+    amount_minor: int
+    #: The currency.
+    currency: Currency
     #: The coupon code that unlocked it, or ``None``: the code the checkout consumes a use of.
     coupon_code: str | None
+
+    @property
+    def amount(self) -> Money:
+        """What it took off in total."""
+        return _money(self.amount_minor, self.currency)
 
 
 @attrs.frozen
@@ -170,29 +242,59 @@ class Breakdown:
     #: The shipping, or ``None`` when no rate was chosen.
     shipping: ShippingBreakdown | None
     #: The sum of the line subtotals.
-    subtotal: Money
+    subtotal_minor: int
     #: Everything promotions took off, lines and shipping.
-    discount_total: Money
+    discount_total_minor: int
     #: The shipping rate before discounts (zero without shipping).
-    shipping_total: Money
+    shipping_total_minor: int
     #: Every tax line, lines and shipping.
-    tax_total: Money
+    tax_total_minor: int
     #: The cash-rounding difference (zero without cash rounding).
-    rounding: Money
+    rounding_minor: int
     #: What the customer pays.
-    grand_total: Money
+    grand_total_minor: int
     #: Every promotion considered, applied or not (promotions behind a coupon code the cart
     #: does not carry are left out).
     promotions: tuple[PromotionOutcome, ...]
     #: One per coupon code on the cart.
     coupons: tuple[CouponStatus, ...]
 
+    @property
+    def subtotal(self) -> Money:
+        """The sum of the line subtotals."""
+        return _money(self.subtotal_minor, self.currency)
+
+    @property
+    def discount_total(self) -> Money:
+        """Everything promotions took off, lines and shipping."""
+        return _money(self.discount_total_minor, self.currency)
+
+    @property
+    def shipping_total(self) -> Money:
+        """The shipping rate before discounts (zero without shipping)."""
+        return _money(self.shipping_total_minor, self.currency)
+
+    @property
+    def tax_total(self) -> Money:
+        """Every tax line, lines and shipping."""
+        return _money(self.tax_total_minor, self.currency)
+
+    @property
+    def rounding(self) -> Money:
+        """The cash-rounding difference (zero without cash rounding)."""
+        return _money(self.rounding_minor, self.currency)
+
+    @property
+    def grand_total(self) -> Money:
+        """What the customer pays."""
+        return _money(self.grand_total_minor, self.currency)
+
     def unit_prices(self) -> dict[str, Money]:
         """Unit prices by line id, for :meth:`commercekit.cart.Cart.with_seen_prices`."""
         return {line.line_id: line.unit_price for line in self.lines}
 
     def line(self, line_id: str) -> LineBreakdown:
-        """The breakdown of line ``line_id``."""
+        """The breakdown of line ``line_id``; an unknown id is an UnknownLineError."""
         for line in self.lines:
             if line.line_id == line_id:
                 return line

@@ -6,22 +6,23 @@ Works on integer minor units. The rules it implements are documented in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from fractions import Fraction
 
 import attrs
 
 from commercekit.cart._arith import div_round, ratio
+from commercekit.cart._bxgy import buy_x_get_y
+from commercekit.cart._rows import SHIPPING_KEY, Index, Row, Shipment, floor, index_rows, times
 from commercekit.errors import CurrencyMismatchError, ValidationError
-from commercekit.money import Currency, Money
+from commercekit.money import Currency, Money, Rounding
 from commercekit.money import allocate_minor as _allocate
 from commercekit.pricing import (
     AmountOffItems,
     AmountOffOrder,
     AmountOffShipping,
     BuyXGetY,
-    CatalogEntry,
     ContainsItems,
     CouponCode,
     CouponRefusal,
@@ -44,56 +45,9 @@ from commercekit.pricing import (
 )
 from commercekit.pricing._actions import Action
 
-__all__ = ["Outcome", "Row", "Shipment", "run_promotions"]
+__all__ = ["Outcome", "run_promotions"]
 
-SHIPPING_KEY = " shipping"  # sorts before any line id (line ids are percent-encoded)
 _LANES = {Lane.ITEMS: 0, Lane.ORDER: 1}
-
-
-class Row:
-    """One line being priced (mutable working state, private to the pipeline)."""
-
-    __slots__ = (
-        "adjustments",
-        "entry",
-        "id",
-        "quantity",
-        "remaining",
-        "start",
-        "subtotal",
-        "units",
-    )
-
-    def __init__(
-        self,
-        line_id: str,
-        entry: CatalogEntry,
-        quantity: tuple[int, int],
-        units: int,
-        subtotal: int,
-    ) -> None:
-        self.id = line_id
-        self.entry = entry
-        #: The quantity as an exact fraction (numerator, denominator).
-        self.quantity = quantity
-        #: Counted units (0 for a line sold by measure).
-        self.units = units
-        self.subtotal = subtotal
-        self.remaining = subtotal
-        self.start = subtotal
-        self.adjustments: dict[str, int] = {}
-
-
-class Shipment:
-    """The shipping amount being priced (working state)."""
-
-    __slots__ = ("adjustments", "amount", "remaining", "start")
-
-    def __init__(self, amount: int) -> None:
-        self.amount = amount
-        self.remaining = amount
-        self.start = amount
-        self.adjustments: dict[str, int] = {}
 
 
 @attrs.frozen
@@ -127,6 +81,9 @@ class _Engine:
         self.shipment = shipment
         self.ctx = ctx
         self._matches: dict[int, list[int]] = {}
+        #: What is left of each row, kept equal to ``row.remaining`` (read without a copy).
+        self.avail = [row.remaining for row in rows]
+        self._index: Index | None = None
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -137,12 +94,33 @@ class _Engine:
         return Fraction(num * self.ctx.scale, den)
 
     def matching(self, items: ItemFilter) -> list[int]:
+        """Indices of the rows ``items`` selects, in row order (memoized per call)."""
         key = id(items)
         found = self._matches.get(key)
         if found is None:
-            found = [i for i, row in enumerate(self.rows) if items.matches(row.entry)]
+            found = self._match(items)
             self._matches[key] = found
         return found
+
+    def _match(self, items: ItemFilter) -> list[int]:
+        rows = self.rows
+        if items.skus or items.collections or items.tags:
+            if self._index is None:
+                self._index = index_rows(rows)
+            by_sku, by_collection, by_tag = self._index
+            chosen: set[int] = set()
+            for sku in items.skus:
+                chosen.update(by_sku.get(sku, ()))
+            for collection in items.collections:
+                chosen.update(by_collection.get(collection, ()))
+            for tag in items.tags:
+                chosen.update(by_tag.get(tag, ()))
+            candidates: Iterable[int] = sorted(chosen)
+        else:
+            candidates = range(len(rows))
+        if not (items.exclude_skus or items.exclude_tags):
+            return list(candidates)
+        return [i for i in candidates if items.matches(rows[i].entry)]
 
     def percent_of(self, amount: int, percent: Fraction) -> int:
         return div_round(amount * percent.numerator, percent.denominator * 100, self.ctx.rounding)
@@ -214,17 +192,20 @@ class _Engine:
 
     def calculate(self, promo: Promotion) -> tuple[dict[int, int], int]:
         """Per-row and shipping amounts ``promo`` takes off, capped; nothing is applied."""
-        avail = [row.remaining for row in self.rows]
         ship_avail = self.shipment.remaining if self.shipment is not None else 0
-        totals: dict[int, int] = {}
-        ship_total = 0
-        for action in promo.actions:
-            deltas, ship = self._action(action, avail, ship_avail)
-            for index, amount in deltas.items():
-                avail[index] -= amount
-                totals[index] = totals.get(index, 0) + amount
-            ship_avail -= ship
-            ship_total += ship
+        if len(promo.actions) == 1:  # the common case reads the live amounts, no copy
+            totals, ship_total = self._action(promo.actions[0], self.avail, ship_avail)
+        else:
+            avail = self.avail[:]
+            totals = {}
+            ship_total = 0
+            for action in promo.actions:
+                deltas, ship = self._action(action, avail, ship_avail)
+                for index, amount in deltas.items():
+                    avail[index] -= amount
+                    totals[index] = totals.get(index, 0) + amount
+                ship_avail -= ship
+                ship_total += ship
         if promo.max_discount is not None:
             cap = int(self.units(promo.max_discount))  # a cap finer than the unit rounds down
             if sum(totals.values()) + ship_total > cap:
@@ -246,7 +227,7 @@ class _Engine:
             deltas = {}
             for i in self.matching(action.items):
                 row = self.rows[i]
-                target = div_round(*_times(price, row.quantity), self.ctx.rounding)
+                target = div_round(*times(price, row.quantity), self.ctx.rounding)
                 if avail[i] > target:
                     deltas[i] = avail[i] - target
             return deltas, 0
@@ -257,14 +238,14 @@ class _Engine:
             return self.spread(total, indices, weights), 0
         if isinstance(action, AmountOffOrder):
             weights = avail[:]
-            total = min(_floor(self.units(action.amount)), sum(weights))
+            total = min(floor(self.units(action.amount)), sum(weights))
             return self.spread(total, list(range(len(self.rows))), weights), 0
         if isinstance(action, PercentOffShipping):
             return {}, self.percent_of(ship, Fraction(action.percent))
         if isinstance(action, AmountOffShipping):
-            return {}, min(ship, _floor(self.units(action.amount)))
+            return {}, min(ship, floor(self.units(action.amount)))
         if isinstance(action, BuyXGetY):
-            return self._buy_x_get_y(action, avail), 0
+            return buy_x_get_y(action, self.rows, avail, self.matching, self.ctx.rounding), 0
         return self._tiered(action, avail), 0
 
     def _percent_items(
@@ -274,9 +255,16 @@ class _Engine:
         if self.ctx.per_total:
             weights = [avail[i] for i in indices]
             return self.spread(self.percent_of(sum(weights), percent), indices, weights)
+        num, den = percent.numerator, percent.denominator * 100
         deltas = {}
+        if self.ctx.rounding == Rounding.HALF_UP:  # the default, inlined: 2x faster
+            for i in indices:
+                amount = (2 * avail[i] * num + den) // (2 * den)
+                if amount:
+                    deltas[i] = amount
+            return deltas
         for i in indices:
-            amount = self.percent_of(avail[i], percent)
+            amount = div_round(avail[i] * num, den, self.ctx.rounding)
             if amount:
                 deltas[i] = amount
         return deltas
@@ -286,10 +274,10 @@ class _Engine:
         indices = [i for i in self.matching(action.items) if avail[i] > 0]
         if not action.per_unit:
             weights = [avail[i] for i in indices]
-            return self.spread(min(_floor(amount), sum(weights)), indices, weights)
+            return self.spread(min(floor(amount), sum(weights)), indices, weights)
         deltas = {}
         for i in indices:
-            off = div_round(*_times(amount, self.rows[i].quantity), self.ctx.rounding)
+            off = div_round(*times(amount, self.rows[i].quantity), self.ctx.rounding)
             if off:
                 deltas[i] = min(off, avail[i])
         return deltas
@@ -308,70 +296,16 @@ class _Engine:
         live = [i for i in indices if avail[i] > 0]
         weights = [avail[i] for i in live]
         assert chosen.amount is not None
-        return self.spread(min(_floor(self.units(chosen.amount)), sum(weights)), live, weights)
-
-    def _buy_x_get_y(self, action: BuyXGetY, avail: list[int]) -> dict[int, int]:
-        buy_set = {i for i in self.matching(action.buy_items) if self.rows[i].units}
-        get_items = action.get_items if action.get_items is not None else action.buy_items
-        get_set = {i for i in self.matching(get_items) if self.rows[i].units}
-        both = buy_set & get_set
-        n_buy = sum(self.rows[i].units for i in buy_set - both)
-        n_get = sum(self.rows[i].units for i in get_set - both)
-        n_both = sum(self.rows[i].units for i in both)
-
-        def feasible(n: int) -> bool:
-            return max(0, n * action.buy - n_buy) + max(0, n * action.get - n_get) <= n_both
-
-        low, high = 0, (n_buy + n_get + n_both) // (action.buy + action.get)
-        if action.max_applications is not None:
-            high = min(high, action.max_applications)
-        while low < high:
-            middle = (low + high + 1) // 2
-            if feasible(middle):
-                low = middle
-            else:
-                high = middle - 1
-        if low == 0:
-            return {}
-
-        def cheapest(index: int) -> tuple[Fraction, str]:
-            return Fraction(avail[index], self.rows[index].units), self.rows[index].id
-
-        # The dearest shared units are kept for buying; the cheapest may be discounted.
-        free_shared = n_both - max(0, low * action.buy - n_buy)
-        pool: list[tuple[Fraction, str, int, int]] = []
-        for i in sorted(both, key=cheapest):
-            take = min(self.rows[i].units, free_shared)
-            if take <= 0:
-                break
-            free_shared -= take
-            pool.append((*cheapest(i), i, take))
-        pool.extend((*cheapest(i), i, self.rows[i].units) for i in get_set - both)
-        pool.sort()
-        wanted = low * action.get
-        percent = Fraction(action.percent)
-        deltas: dict[int, int] = {}
-        for _, _, i, count in pool:
-            if wanted <= 0:
-                break
-            take = min(count, wanted)
-            wanted -= take
-            units = self.rows[i].units
-            amount = div_round(
-                avail[i] * take * percent.numerator,
-                units * 100 * percent.denominator,
-                self.ctx.rounding,
-            )
-            if amount:
-                deltas[i] = deltas.get(i, 0) + amount
-        return deltas
+        return self.spread(min(floor(self.units(chosen.amount)), sum(weights)), live, weights)
 
     # -- application --------------------------------------------------------------------------
 
     def apply(self, promo: Promotion, deltas: dict[int, int], ship: int) -> None:
+        avail = self.avail
         for index, amount in deltas.items():
             row = self.rows[index]
             row.remaining -= amount
+            avail[index] -= amount
             row.adjustments[promo.id] = row.adjustments.get(promo.id, 0) + amount
         if ship and self.shipment is not None:
             self.shipment.remaining -= ship
@@ -382,14 +316,6 @@ class _Engine:
             row.start = row.remaining
         if self.shipment is not None:
             self.shipment.start = self.shipment.remaining
-
-
-def _times(amount: Fraction, quantity: tuple[int, int]) -> tuple[int, int]:
-    return amount.numerator * quantity[0], amount.denominator * quantity[1]
-
-
-def _floor(amount: Fraction) -> int:
-    return amount.numerator // amount.denominator
 
 
 def run_promotions(

@@ -1,0 +1,173 @@
+"""The last step of the pipeline: cash rounding and the breakdown, built from minor units."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from commercekit.cart._breakdown import (
+    Adjustment,
+    Breakdown,
+    CouponStatus,
+    LineBreakdown,
+    PriceChange,
+    PromotionOutcome,
+    ShippingBreakdown,
+    TaxLine,
+)
+from commercekit.cart._cart import Cart
+from commercekit.cart._discounts import Outcome
+from commercekit.cart._policy import PricingPolicy, ShippingRate
+from commercekit.cart._rows import SHIPPING_KEY, Row, Shipment
+from commercekit.cart._taxes import Taxed
+from commercekit.money import CTX, cash_round
+from commercekit.money._money import _make
+from commercekit.pricing import (
+    CouponRefusal,
+    ResolvedPrice,
+    TaxRate,
+    UsageCounts,
+)
+
+__all__ = ["assemble", "price_changes"]
+
+
+def assemble(
+    cart: Cart,
+    at: datetime,
+    policy: PricingPolicy,
+    rows: list[Row],
+    prices: list[ResolvedPrice],
+    shipment: Shipment | None,
+    shipping: ShippingRate | None,
+    taxes: Taxed,
+    outcomes: list[Outcome],
+    usage: UsageCounts,
+) -> Breakdown:
+    currency = cart.currency
+    labels = {outcome.promotion.id: outcome.promotion.label for outcome in outcomes}
+    inclusive = policy.prices_include_tax
+    lines: list[LineBreakdown] = []
+    subtotal = discount = tax_total = grand = 0
+    no_tax: list[tuple[TaxRate, int]] = []
+    for line, row, price in zip(cart.lines, rows, prices, strict=True):
+        adjustments = tuple(
+            [
+                Adjustment(pid, labels[pid], amount, currency)
+                for pid, amount in row.adjustments.items()
+            ]
+        )
+        line_tax = taxes.get(row.id, no_tax)
+        taxed = 0
+        tax_lines = []
+        for rate, amount in line_tax:
+            taxed += amount
+            tax_lines.append(TaxLine(rate.name, rate.jurisdiction, rate.rate, amount, currency))
+        remaining = row.remaining
+        line_discount = row.subtotal - remaining
+        total = remaining if inclusive else remaining + taxed
+        lines.append(
+            LineBreakdown(
+                row.id,
+                line.sku,
+                line.quantity,
+                price.unit_price,
+                price.compare_at,
+                price.source,
+                row.subtotal,
+                adjustments,
+                line_discount,
+                tuple(tax_lines),
+                taxed,
+                total,
+            )
+        )
+        subtotal += row.subtotal
+        discount += line_discount
+        tax_total += taxed
+        grand += total
+    shipping_part = None
+    shipping_amount = 0
+    if shipment is not None and shipping is not None:
+        ship_tax = taxes.get(SHIPPING_KEY, no_tax)
+        taxed = sum(amount for _, amount in ship_tax)
+        total = shipment.remaining if inclusive else shipment.remaining + taxed
+        shipping_part = ShippingBreakdown(
+            shipping.method,
+            currency,
+            shipment.amount,
+            tuple(
+                Adjustment(pid, labels[pid], amount, currency)
+                for pid, amount in shipment.adjustments.items()
+            ),
+            shipment.amount - shipment.remaining,
+            tuple(TaxLine(r.name, r.jurisdiction, r.rate, a, currency) for r, a in ship_tax),
+            taxed,
+            total,
+        )
+        shipping_amount = shipment.amount
+        discount += shipment.amount - shipment.remaining
+        tax_total += taxed
+        grand += total
+    rounding = 0
+    if policy.cash_rounding is not None:
+        unrounded = _make(Decimal(grand).scaleb(-currency.minor_units, CTX), currency)
+        cash = cash_round(unrounded, policy.cash_rounding, policy.rounding)
+        rounding = int(cash.difference.amount.scaleb(currency.minor_units, CTX))
+    return Breakdown(
+        cart_id=cart.id,
+        currency=currency,
+        priced_at=at,
+        prices_include_tax=inclusive,
+        lines=tuple(lines),
+        shipping=shipping_part,
+        subtotal_minor=subtotal,
+        discount_total_minor=discount,
+        shipping_total_minor=shipping_amount,
+        tax_total_minor=tax_total,
+        rounding_minor=rounding,
+        grand_total_minor=grand + rounding,
+        promotions=tuple(
+            PromotionOutcome(o.promotion.id, o.reason is None, o.reason, o.amount, currency, o.code)
+            for o in outcomes
+        ),
+        coupons=_coupon_statuses(cart.coupons, outcomes, usage),
+    )
+
+
+def _coupon_statuses(
+    codes: Iterable[str], outcomes: list[Outcome], usage: UsageCounts
+) -> tuple[CouponStatus, ...]:
+    statuses = []
+    for code in codes:
+        related = [o for o in outcomes if code in o.promotion.coupon_codes]
+        if not related:
+            statuses.append(CouponStatus(code, False, None, CouponRefusal.UNKNOWN_CODE))
+            continue
+        used = next((o for o in related if o.reason is None and o.code == code), None)
+        if used is not None:
+            statuses.append(CouponStatus(code, True, used.promotion.id, None))
+            continue
+        first = related[0]
+        limit = first.promotion.usage_limit_per_code
+        if limit is not None and usage.codes.get(code, 0) >= limit:
+            reason = CouponRefusal.USAGE_EXHAUSTED
+        else:
+            reason = first.reason or CouponRefusal.NOT_COMBINABLE
+        statuses.append(CouponStatus(code, False, first.promotion.id, reason))
+    return tuple(statuses)
+
+
+def price_changes(cart: Cart, breakdown: Breakdown) -> tuple[PriceChange, ...]:
+    """Lines whose unit price now differs from the one the customer saw (``seen_unit_price``).
+
+    Lines without a seen price are not reported.
+    """
+    current = breakdown.unit_prices()
+    changes = []
+    for line in cart.lines:
+        now = current.get(line.id)
+        if line.seen_unit_price is not None and now is not None and now != line.seen_unit_price:
+            changes.append(PriceChange(line.id, line.seen_unit_price, now))
+    return tuple(changes)
