@@ -30,5 +30,7 @@ doctest_global_setup = "\n".join(
         "from commercekit import *",
         "from commercekit.money import *",
         "from commercekit.clock import *",
+        "from commercekit.pricing import *",
+        "from commercekit.cart import *",
     ]
 )

@@ -29,3 +29,14 @@ def test_split_bill_output() -> None:
     )
     assert "'ada': '$33.34'" in result.stdout
     assert "47.35 CHF (rounding -0.02 CHF)" in result.stdout
+
+
+def test_cart_promotions_output() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES[0].parent / "cart_promotions.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "grand total 57.39 USD" in result.stdout
+    assert "coupon SAVE10: refused: minimum_not_met" in result.stdout

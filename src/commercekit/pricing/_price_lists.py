@@ -234,10 +234,10 @@ def resolve_price(
     >>> from datetime import UTC
     >>> at = datetime(2026, 3, 1, tzinfo=UTC)
     >>> sale = PriceList("spring", "USD", {"MUG": Money("6.50", "USD")}, kind=PriceListKind.SALE)
-    >>> resolve_price("MUG", 1, currency="USD", base_price=Money("8.00", "USD"),
-    ...               price_lists=[sale], at=at)
-    ResolvedPrice(unit_price=Money('6.50', 'USD'), compare_at=Money('8.00', 'USD'),
-                  source='price-list:spring')
+    >>> found = resolve_price("MUG", 1, currency="USD", base_price=Money("8.00", "USD"),
+    ...                       price_lists=[sale], at=at)
+    >>> found.unit_price, found.compare_at, found.source
+    (Money('6.50', 'USD'), Money('8.00', 'USD'), 'price-list:spring')
     """
     target = get_currency(currency)
     moment = ensure_utc(at)
