@@ -6,5 +6,25 @@ or beside its real adapters, and a contract suite in ``tests/contract/``.
 """
 
 from commercekit.ports._clock import Clock
+from commercekit.ports._storage import (
+    AggregateRepository,
+    IdempotencyRepository,
+    OutboxRepository,
+    PromotionUsageRepository,
+    ReservationRepository,
+    StockRepository,
+    StorePort,
+    TransactionPort,
+)
 
-__all__ = ["Clock"]
+__all__ = [
+    "AggregateRepository",
+    "Clock",
+    "IdempotencyRepository",
+    "OutboxRepository",
+    "PromotionUsageRepository",
+    "ReservationRepository",
+    "StockRepository",
+    "StorePort",
+    "TransactionPort",
+]

@@ -1,0 +1,283 @@
+"""The store: a backend, a clock and transactions that hand out repositories."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from commercekit.clock import SystemClock
+from commercekit.errors import ConfigurationError, StorageError
+from commercekit.ports import Clock
+from commercekit.storage._backend import Backend, Cursor, Params
+from commercekit.storage._migrations import (
+    MIGRATIONS,
+    Migration,
+    SchemaState,
+    check_schema,
+    migrate,
+    read_state,
+)
+from commercekit.storage._models import PruneReport
+
+if TYPE_CHECKING:
+    from commercekit.storage._aggregates import AggregateKind, SqlAggregateRepository
+    from commercekit.storage._counters import SqlPromotionUsageRepository, SqlStockRepository
+    from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
+    from commercekit.storage._reservations import SqlReservationRepository
+
+__all__ = ["Store", "Transaction"]
+
+A = TypeVar("A")
+
+
+class Transaction:
+    """One database transaction; its repositories all read and write inside it.
+
+    Obtain one with :meth:`Store.transaction`; it is valid only inside that ``with`` block.
+    """
+
+    def __init__(self, store: Store, conn: Any, *, readonly: bool) -> None:
+        self._store = store
+        self._backend = store._backend
+        self._conn = conn
+        self.readonly = readonly
+        self._savepoints = 0
+        self._now: datetime | None = None
+
+    @property
+    def store(self) -> Store:
+        """The store this transaction belongs to."""
+        return self._store
+
+    def now(self) -> datetime:
+        """The store clock's time, read once per transaction so that all its rows agree."""
+        if self._now is None:
+            self._now = self._store.clock.now()
+        return self._now
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        """Run one parameterized statement (``?`` placeholders) in this transaction."""
+        return self._backend.execute(self._conn, sql, params)
+
+    def db_time(self, moment: datetime) -> Any:
+        """``moment`` as this backend stores timestamps."""
+        return self._backend.to_db_time(moment)
+
+    def py_time(self, value: Any) -> datetime:
+        """A stored timestamp as an aware UTC datetime."""
+        return self._backend.from_db_time(value)
+
+    def aggregates(self, kind: AggregateKind[A]) -> SqlAggregateRepository[A]:
+        """The repository of versioned aggregates of ``kind`` (carts, orders, ...)."""
+        from commercekit.storage._aggregates import SqlAggregateRepository
+
+        return SqlAggregateRepository(self, kind)
+
+    @property
+    def stock(self) -> SqlStockRepository:
+        """Stock levels and the movement ledger (guarded counters)."""
+        from commercekit.storage._counters import SqlStockRepository
+
+        return SqlStockRepository(self)
+
+    @property
+    def reservations(self) -> SqlReservationRepository:
+        """Reservation records and the release of expired ones."""
+        from commercekit.storage._reservations import SqlReservationRepository
+
+        return SqlReservationRepository(self)
+
+    @property
+    def promotion_usage(self) -> SqlPromotionUsageRepository:
+        """Promotion usage counters with an atomic, limit-guarded consume."""
+        from commercekit.storage._counters import SqlPromotionUsageRepository
+
+        return SqlPromotionUsageRepository(self)
+
+    @property
+    def idempotency(self) -> SqlIdempotencyRepository:
+        """Idempotency keys and the responses stored under them."""
+        from commercekit.storage._records import SqlIdempotencyRepository
+
+        return SqlIdempotencyRepository(self)
+
+    @property
+    def outbox(self) -> SqlOutboxRepository:
+        """Events written with the change that caused them, for at-least-once delivery."""
+        from commercekit.storage._records import SqlOutboxRepository
+
+        return SqlOutboxRepository(self)
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[Transaction]:
+        self._savepoints += 1
+        name = f"ck_sp_{self._savepoints}"
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield self
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            self.execute(f"RELEASE SAVEPOINT {name}")
+
+
+class Store:
+    """A commercekit database: open it with :func:`commercekit.open_store`.
+
+    A store is safe to share between threads (each thread gets its own connection) and
+    survives a fork (the child opens fresh connections). Use it as a context manager, or call
+    :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        url: str,
+        clock: Clock | None = None,
+        migrations: tuple[Migration, ...] = MIGRATIONS,
+    ) -> None:
+        self._backend = backend
+        self.url = url
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self._migrations = migrations
+        self._local = threading.local()
+        self._schema_checked = False
+        self._closed = False
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"`` (``memory://`` is an in-memory SQLite)."""
+        return self._backend.name
+
+    def __repr__(self) -> str:
+        return f"<Store {self.url}>"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close this process's connections. Using the store afterwards is an error."""
+        if not self._closed:
+            self._closed = True
+            self._backend.close()
+
+    @contextmanager
+    def _outer(self, *, readonly: bool) -> Iterator[Transaction]:
+        if self._closed:
+            raise StorageError(f"the store {self.url} is closed")
+        with self._backend.connection() as conn:
+            self._backend.begin(conn, readonly=readonly)
+            tx = Transaction(self, conn, readonly=readonly)
+            self._local.tx = tx
+            try:
+                yield tx
+            except BaseException:
+                self._backend.rollback(conn, readonly=readonly)
+                raise
+            else:
+                self._backend.commit(conn, readonly=readonly)
+            finally:
+                self._local.tx = None
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[Transaction]:
+        """All-or-nothing: commit when the block ends, roll back if it raises.
+
+        A write transaction takes the write lock up front (SQLite ``BEGIN IMMEDIATE``), so it
+        never fails half way for lack of it; ``readonly=True`` takes no lock and refuses writes.
+        Inside another transaction of the same thread this one joins it as a savepoint: its
+        changes are undone alone if it raises, and are kept only if the outer one commits.
+        """
+        current: Transaction | None = getattr(self._local, "tx", None)
+        if current is not None:
+            if current.readonly and not readonly:
+                raise ConfigurationError("cannot open a write transaction inside a read-only one")
+            with current._savepoint() as tx:
+                yield tx
+            return
+        if not self._schema_checked:
+            self._check_schema()
+        with self._outer(readonly=readonly) as tx:
+            yield tx
+
+    def _check_schema(self) -> None:
+        check_schema(self.schema_state(), url=self.url, migrations=self._migrations)
+        self._schema_checked = True
+
+    def schema_state(self) -> SchemaState:
+        """The schema version of the database and the oldest code version it admits."""
+        with self._outer(readonly=True) as tx:
+            return read_state(self._backend, tx._conn)
+
+    def migrate(self) -> list[int]:
+        """Apply missing migrations; return the versions applied (empty: already up to date).
+
+        Safe to call from several processes at once: they take a lock and run one at a time.
+        """
+        with self._outer(readonly=False) as tx:
+            done = migrate(self._backend, tx._conn, tx.now(), self._migrations)
+        self._check_schema()
+        return done
+
+    def prune(
+        self,
+        *,
+        carts_idle_for: timedelta | None = None,
+        reservations_closed_for: timedelta | None = None,
+        idempotency_older_than: timedelta | None = None,
+        outbox_delivered_for: timedelta | None = None,
+        cart_kind: str = "cart",
+    ) -> PruneReport:
+        """Remove what is no longer needed, judged by the store's clock; return the counts.
+
+        Expired reservations are always released first (their stock becomes available again).
+        Then, for each option given: carts (aggregates of ``cart_kind``) not updated for
+        ``carts_idle_for``; reservations committed, released or expired longer ago than
+        ``reservations_closed_for``; idempotency records older than ``idempotency_older_than``;
+        delivered outbox events older than ``outbox_delivered_for``.
+        """
+        for option in (
+            carts_idle_for,
+            reservations_closed_for,
+            idempotency_older_than,
+            outbox_delivered_for,
+        ):
+            if option is not None and option < timedelta(0):
+                raise ConfigurationError(f"prune ages must not be negative, got {option}")
+        with self.transaction() as tx:
+            now = tx.now()
+            expired = len(tx.reservations.release_expired())
+            carts = deleted = idem = events = 0
+            if carts_idle_for is not None:
+                carts = tx.execute(
+                    "DELETE FROM ck_aggregates WHERE kind = ? AND updated_at < ?",
+                    (cart_kind, tx.db_time(now - carts_idle_for)),
+                ).rowcount
+            if reservations_closed_for is not None:
+                deleted = tx.reservations.delete_closed(before=now - reservations_closed_for)
+            if idempotency_older_than is not None:
+                idem = tx.idempotency.delete_older_than(now - idempotency_older_than)
+            if outbox_delivered_for is not None:
+                events = tx.outbox.delete_delivered(before=now - outbox_delivered_for)
+        return PruneReport(
+            carts=carts,
+            reservations_expired=expired,
+            reservations_deleted=deleted,
+            idempotency_records=idem,
+            outbox_events=events,
+        )
