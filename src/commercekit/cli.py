@@ -1,4 +1,4 @@
-"""The ``commercekit`` command: ``commercekit demo`` and friends."""
+"""The ``commercekit`` command: ``commercekit demo``, ``commercekit migrate URL``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,21 @@ def _demo(out: TextIO) -> int:
     return 0
 
 
+def _migrate(url: str | None, schema: str | None, out: TextIO) -> int:
+    from commercekit.storage import open_store
+
+    with open_store(url, schema=schema, migrate=False) as store:
+        applied = store.migrate()
+        state = store.schema_state()
+    if applied:
+        print(
+            f"{store.url}: applied migrations {applied}; schema version {state.version}", file=out
+        )
+    else:
+        print(f"{store.url}: already at schema version {state.version}; nothing to do", file=out)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commercekit", description="commercekit: commerce primitives for Python."
@@ -27,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"commercekit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("demo", help="a guided tour of what commercekit does")
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply missing schema migrations (safe to run from several processes at once)",
+    )
+    migrate.add_argument(
+        "url",
+        nargs="?",
+        help="store URL (default: $COMMERCEKIT_DATABASE_URL, else sqlite:///commercekit.db)",
+    )
+    migrate.add_argument("--schema", help="PostgreSQL schema for commercekit's tables")
     return parser
 
 
@@ -37,6 +62,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(stream)
+        if args.command == "migrate":
+            return _migrate(args.url, args.schema, stream)
     except CommerceError as exc:
         print(f"commercekit: error: {exc}", file=sys.stderr)
         return 1

@@ -27,6 +27,7 @@ from commercekit.errors import (
     NotFoundError,
     ReservationError,
     SchemaVersionError,
+    StorageBusyError,
     StorageError,
     ValidationError,
 )
@@ -489,6 +490,17 @@ class PersistentStorageContract(StorageContract):
         ):
             pass  # pragma: no cover
 
+    def test_readers_do_not_wait_for_a_writer(self, opener: Opener, store: Store) -> None:
+        with store.transaction() as tx:
+            tx.aggregates(BASKETS).add(Basket("b1", note="committed"))
+        with opener(busy_timeout=0.5) as other, store.transaction() as tx:
+            repo = tx.aggregates(BASKETS)
+            repo.save(attrs.evolve(repo.get("b1"), note="in flight"))
+            with other.transaction(readonly=True) as reader:
+                assert reader.aggregates(BASKETS).get("b1").note == "committed"
+        with store.transaction(readonly=True) as tx:
+            assert tx.aggregates(BASKETS).get("b1").note == "in flight"
+
 
 class TestMemoryStore(StorageContract):
     backend = "memory"
@@ -522,6 +534,19 @@ class TestSqliteStore(PersistentStorageContract):
         assert row == ("integer", "text", "text", "integer", "text")
         assert stock == ("integer", "integer", "integer")
 
+    def test_a_writer_waits_then_gets_a_typed_busy_error(
+        self, opener: Opener, store: Store
+    ) -> None:
+        with (
+            opener(busy_timeout=0.2) as other,
+            store.transaction(),
+            pytest.raises(StorageBusyError),
+            other.transaction(),
+        ):
+            pass  # pragma: no cover - BEGIN IMMEDIATE cannot get the lock
+        with opener() as again, again.transaction() as tx:
+            tx.aggregates(BASKETS).add(Basket("after"))
+
     def test_uses_wal(self, store: Store) -> None:
         with store.transaction(readonly=True) as tx:
             assert tx.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -544,6 +569,28 @@ class TestPostgresStore(PersistentStorageContract):
         return lambda **kw: open_store(
             postgres_url, schema=postgres_schema, **{"migrate": True, **kw}
         )
+
+    def test_an_exhausted_pool_is_a_typed_busy_error(self, opener: Opener) -> None:
+        with opener(pool_size=1, busy_timeout=0.3) as store:
+            held = threading.Event()
+            done = threading.Event()
+
+            def hold() -> None:
+                with store.transaction():
+                    held.set()
+                    done.wait(5)
+
+            thread = threading.Thread(target=hold)
+            thread.start()
+            held.wait(5)
+            try:
+                with pytest.raises(StorageBusyError, match="pool"), store.transaction():
+                    pass  # pragma: no cover
+            finally:
+                done.set()
+                thread.join()
+            with store.transaction(readonly=True) as tx:
+                assert tx.aggregates(BASKETS).find("x") is None
 
     def test_column_types(self, store: Store) -> None:
         with store.transaction(readonly=True) as tx:
