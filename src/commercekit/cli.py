@@ -13,10 +13,10 @@ from commercekit.errors import CommerceError
 __all__ = ["main"]
 
 
-def _demo(out: TextIO) -> int:
+def _demo(out: TextIO, url: str | None = None) -> int:
     from commercekit.demo import run_demo
 
-    run_demo(out)
+    run_demo(out, url=url)
     return 0
 
 
@@ -41,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"commercekit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("demo", help="a guided tour of what commercekit does")
+    demo = commands.add_parser("demo", help="a guided tour of what commercekit does")
+    demo.add_argument(
+        "--url",
+        help="store URL (default: $COMMERCEKIT_DATABASE_URL, else sqlite:///commercekit.db)",
+    )
     migrate = commands.add_parser(
         "migrate",
         help="apply missing schema migrations (safe to run from several processes at once)",
@@ -61,7 +65,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
-            return _demo(stream)
+            return _demo(stream, args.url)
         if args.command == "migrate":
             return _migrate(args.url, args.schema, stream)
     except CommerceError as exc:
