@@ -117,3 +117,26 @@ def test_migrate_command_on_postgres(postgres_url: str, postgres_schema: str) ->
 def test_migrate_command_reports_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate", "mysql://nope"]) == 1
     assert "unknown store backend" in capsys.readouterr().err
+
+
+def test_memory_store_survives_a_fork_as_a_private_copy() -> None:
+    from commercekit.storage import MovementKind
+
+    with open_store("memory://") as store:
+        with store.transaction() as tx:
+            tx.stock.move("A", "main", 5, MovementKind.RECEIVE)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit code
+            code = 1
+            try:
+                with store.transaction() as tx:
+                    level = tx.stock.level("A", "main")
+                    tx.stock.reserve("A", "main", 5)
+                code = 0 if level is not None and level.on_hand == 5 else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        with store.transaction(readonly=True) as tx:
+            level = tx.stock.level("A", "main")
+        assert level is not None and level.reserved == 0  # the child's copy was its own

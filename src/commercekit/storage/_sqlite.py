@@ -80,12 +80,14 @@ class SqliteBackend:
         return conn
 
     def _forked(self) -> None:
-        # A child process must not use (or close) connections inherited from its parent.
+        # A child must not use (or close) file connections inherited from its parent: they share
+        # the parent's locks. An in-memory database has no file: the child keeps its own copy.
         self._pid = os.getpid()
         self._local = threading.local()
-        self._opened = []
-        self._shared = None
         self._guard = threading.RLock()
+        if not self._memory:
+            self._opened = []
+            self._shared = None
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
