@@ -197,6 +197,12 @@ class StorageContract:
         assert '"amount":"0.1"' in row[2]
         assert "0.1000000000000000055" not in row[2]
 
+    def test_indexed_amount_must_be_whole_minor_units(self, store: Store) -> None:
+        with pytest.raises(ValidationError, match="minor unit"), store.transaction() as tx:
+            tx.aggregates(BASKETS).add(Basket("b1", total=Money("0.005", "USD")))
+        with store.transaction(readonly=True) as tx:
+            assert tx.aggregates(BASKETS).find("b1") is None
+
     # -- transactions ------------------------------------------------------------------------
 
     def test_exception_rolls_back_everything(self, store: Store) -> None:
