@@ -249,6 +249,42 @@ class StorageContract:
             level = tx.stock.level("A", "main")
         assert level is not None and level.reserved == 0
 
+    def test_a_failed_statement_dooms_the_transaction(self, store: Store) -> None:
+        with store.transaction() as tx:
+            tx.stock.move("A", "main", 2, MovementKind.RECEIVE)
+        with pytest.raises(StorageError, match="rolled back"), store.transaction() as tx:
+            tx.aggregates(BASKETS).add(Basket("doomed"))
+            with pytest.raises(ConstraintError):
+                tx.execute("UPDATE ck_stock_levels SET reserved = 5")
+            with pytest.raises(StorageError, match="can only roll back"):
+                tx.aggregates(BASKETS).find("doomed")
+        with store.transaction(readonly=True) as tx:
+            assert tx.aggregates(BASKETS).find("doomed") is None
+
+    def test_a_failed_savepoint_leaves_the_outer_transaction_usable(self, store: Store) -> None:
+        with store.transaction() as tx:
+            tx.stock.move("A", "main", 2, MovementKind.RECEIVE)
+            with pytest.raises(ConstraintError), store.transaction() as inner:
+                inner.aggregates(BASKETS).add(Basket("undone"))
+                inner.execute("UPDATE ck_stock_levels SET reserved = 5")
+            tx.aggregates(BASKETS).add(Basket("kept"))
+        with store.transaction(readonly=True) as tx:
+            assert [b.id for b in tx.aggregates(BASKETS).list()] == ["kept"]
+
+    def test_expected_conflicts_keep_the_transaction_usable(self, store: Store) -> None:
+        with store.transaction() as tx:
+            tx.aggregates(BASKETS).add(Basket("b1"))
+            with pytest.raises(ConflictError):
+                tx.aggregates(BASKETS).add(Basket("b1"))
+            tx.reservations.create("k", [], expires_at=T0, request_hash="h")
+            with pytest.raises(ConflictError):
+                tx.reservations.create("k", [], expires_at=T0, request_hash="h")
+            with pytest.raises(ConflictError):
+                tx.aggregates(BASKETS).save(Basket("b1", version=7))
+            tx.aggregates(BASKETS).add(Basket("b2"))
+        with store.transaction(readonly=True) as tx:
+            assert {b.id for b in tx.aggregates(BASKETS).list()} == {"b1", "b2"}
+
     def test_threads_share_a_store(self, store: Store) -> None:
         results: list[bool] = []
         lock = threading.Lock()
@@ -535,8 +571,8 @@ class TestSqliteStore(PersistentStorageContract):
             stock = tx.execute(
                 "SELECT typeof(on_hand), typeof(reserved), typeof(stock_floor) FROM ck_stock_levels"
             ).fetchone()
-            with pytest.raises(ConstraintError):
-                tx.execute("UPDATE ck_stock_levels SET on_hand = 2.5")
+        with pytest.raises(ConstraintError), store.transaction() as tx:
+            tx.execute("UPDATE ck_stock_levels SET on_hand = 2.5")
         assert row == ("integer", "text", "text", "integer", "text")
         assert stock == ("integer", "integer", "integer")
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from commercekit.errors import NotFoundError
+from commercekit.errors import ConflictError, NotFoundError
 from commercekit.storage._checks import check_key, check_quantity
 from commercekit.storage._models import Reservation, ReservationLine, ReservationStatus
 
@@ -59,11 +59,14 @@ class SqlReservationRepository:
             check_quantity(line.quantity)
         ident = uuid.uuid4().hex
         now = self._tx.db_time(self._tx.now())
-        self._tx.execute(
+        inserted = self._tx.execute(
             "INSERT INTO ck_reservations (id, reservation_key, status, request_hash, expires_at,"
-            " created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?)",
+            " created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?)"
+            " ON CONFLICT (reservation_key) DO NOTHING",
             (ident, key, request_hash, self._tx.db_time(expires_at), now, now),
-        )
+        ).rowcount
+        if inserted != 1:
+            raise ConflictError(f"a reservation with key {key!r} already exists")
         for line in sorted(lines, key=lambda ln: (ln.sku.encode(), ln.location.encode())):
             self._tx.execute(
                 "INSERT INTO ck_reservation_lines (reservation_id, sku, location, quantity)"

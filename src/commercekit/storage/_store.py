@@ -47,6 +47,7 @@ class Transaction:
         self.readonly = readonly
         self._savepoints = 0
         self._now: datetime | None = None
+        self._failed: BaseException | None = None
 
     @property
     def store(self) -> Store:
@@ -60,8 +61,23 @@ class Transaction:
         return self._now
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
-        """Run one parameterized statement (``?`` placeholders) in this transaction."""
-        return self._backend.execute(self._conn, sql, params)
+        """Run one parameterized statement (``?`` placeholders) in this transaction.
+
+        A statement the database refuses dooms the transaction on every backend (PostgreSQL
+        would refuse anything after it anyway): later statements and the commit raise
+        :class:`~commercekit.errors.StorageError`, and the block rolls back. A nested
+        transaction (a savepoint) that raises recovers its outer transaction.
+        """
+        if self._failed is not None:
+            raise StorageError(
+                f"an earlier statement of this transaction failed ({self._failed}); "
+                "it can only roll back"
+            ) from self._failed
+        try:
+            return self._backend.execute(self._conn, sql, params)
+        except StorageError as exc:
+            self._failed = exc
+            raise
 
     def db_time(self, moment: datetime) -> Any:
         """``moment`` as this backend stores timestamps."""
@@ -120,8 +136,9 @@ class Transaction:
         try:
             yield self
         except BaseException:
-            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            self.execute(f"RELEASE SAVEPOINT {name}")
+            self._backend.execute(self._conn, f"ROLLBACK TO SAVEPOINT {name}", ())
+            self._backend.execute(self._conn, f"RELEASE SAVEPOINT {name}", ())
+            self._failed = None
             raise
         else:
             self.execute(f"RELEASE SAVEPOINT {name}")
@@ -190,6 +207,11 @@ class Store:
                 self._backend.rollback(conn, readonly=readonly)
                 raise
             else:
+                if tx._failed is not None:
+                    self._backend.rollback(conn, readonly=readonly)
+                    raise StorageError(
+                        f"the transaction was rolled back: a statement failed ({tx._failed})"
+                    ) from tx._failed
                 self._backend.commit(conn, readonly=readonly)
             finally:
                 self._local.tx = None
