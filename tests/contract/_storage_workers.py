@@ -79,9 +79,12 @@ def increment_worker(
 ) -> None:
     """Add 1 to a shared counter ``increments`` times by version-checked read-modify-save.
 
-    The read and the save are separate transactions (an HTTP request that loaded a cart and a
-    later one that saves it), so concurrent workers really do save stale versions; each
-    :class:`ConflictError` is counted and the increment retried from a fresh read.
+    Attempts alternate between two patterns. In one the read and the save are separate
+    transactions (a request that loaded a cart and a later one that saves it), so concurrent
+    workers really do save stale versions. In the other the read and the save share one write
+    transaction (on SQLite a deferred ``BEGIN`` would then fail with "database is locked" when a
+    reader turns writer after another process committed; ``BEGIN IMMEDIATE`` prevents that).
+    Each :class:`ConflictError` is counted and the increment retried from a fresh read.
     """
     try:
         rng = random.Random(os.getpid())
@@ -91,10 +94,19 @@ def increment_worker(
             barrier.wait(BARRIER_TIMEOUT)
             while done < increments and len(unexpected) < 5:
                 try:
-                    with store.transaction(readonly=True) as tx:
-                        current = tx.aggregates(COUNTER).get(ident)
-                    with store.transaction() as tx:
-                        tx.aggregates(COUNTER).save(attrs.evolve(current, value=current.value + 1))
+                    if (done + conflicts) % 2:
+                        with store.transaction() as tx:
+                            current = tx.aggregates(COUNTER).get(ident)
+                            tx.aggregates(COUNTER).save(
+                                attrs.evolve(current, value=current.value + 1)
+                            )
+                    else:
+                        with store.transaction(readonly=True) as tx:
+                            current = tx.aggregates(COUNTER).get(ident)
+                        with store.transaction() as tx:
+                            tx.aggregates(COUNTER).save(
+                                attrs.evolve(current, value=current.value + 1)
+                            )
                     done += 1
                 except ConflictError:
                     conflicts += 1

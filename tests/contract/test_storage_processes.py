@@ -116,7 +116,7 @@ def count(store: Store, sql: str, params: Sequence[Any] = ()) -> int:
 
 @pytest.mark.slow
 def test_concurrent_read_modify_save_loses_no_update(target: Target) -> None:
-    increments = 15
+    increments = 20
     with target.open() as store:
         with store.transaction() as tx:
             tx.aggregates(COUNTER).add(Counter("shared"))
