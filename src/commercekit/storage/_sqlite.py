@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -68,7 +69,7 @@ class SqliteBackend:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not self._memory:
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal(conn)
                 # In WAL mode NORMAL survives a crashed or killed process; only an OS crash or
                 # power loss may lose the last commits.
                 conn.execute("PRAGMA synchronous = NORMAL")
@@ -78,6 +79,22 @@ class SqliteBackend:
         with self._guard:
             self._opened.append(conn)
         return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching a new database to WAL needs an exclusive lock, and when another process is
+        # switching it at the same moment SQLite answers "database is locked" at once, without
+        # calling the busy handler (waiting could deadlock). Retry until the busy timeout.
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def _forked(self) -> None:
         # A child must not use (or close) file connections inherited from its parent: they share
