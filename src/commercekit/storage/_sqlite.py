@@ -6,8 +6,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +52,8 @@ class SqliteBackend:
         self._local = threading.local()
         self._pid = os.getpid()
         self._shared: sqlite3.Connection | None = None
+        # Whether each open connection (by id) has PRAGMA query_only on.
+        self._query_only: dict[int, bool] = {}
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -104,54 +104,59 @@ class SqliteBackend:
         self._guard = threading.RLock()
         if not self._memory:
             self._opened = []
+            self._query_only = {}
             self._shared = None
 
-    @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        """The calling thread's connection, or the shared in-memory one held under its lock."""
+    def acquire(self) -> sqlite3.Connection:
+        """The calling thread's connection, or the shared in-memory one under its lock."""
         if os.getpid() != self._pid:
             self._forked()
         if self._memory:
-            with self._guard:
+            self._guard.acquire()
+            try:
                 if self._shared is None:
                     self._shared = self._connect()
-                yield self._shared
-            return
+            except BaseException:
+                self._guard.release()
+                raise
+            return self._shared
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        yield conn
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        """Let the next transaction of the in-memory database in (file connections stay)."""
+        if self._memory:
+            self._guard.release()
 
     def begin(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
-        """``BEGIN IMMEDIATE`` for writes (the write lock up front), deferred for reads."""
+        """``BEGIN IMMEDIATE`` for writes (the write lock up front), deferred for reads.
+
+        Read transactions run with ``PRAGMA query_only`` on, so a write in one fails. The pragma
+        is switched only when a connection goes from writing to reading or back, not twice per
+        transaction: a run of reads costs what the reads cost.
+        """
         try:
-            if readonly:
-                conn.execute("BEGIN")
-                conn.execute("PRAGMA query_only = ON")
-            else:
-                conn.execute("BEGIN IMMEDIATE")
+            if self._query_only.get(id(conn), False) != readonly:
+                conn.execute("PRAGMA query_only = ON" if readonly else "PRAGMA query_only = OFF")
+                self._query_only[id(conn)] = readonly
+            conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise self.translate(exc) from exc
 
     def commit(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
-        """Commit (and leave query-only mode)."""
+        """Commit; on failure roll back and raise the translated error."""
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self.rollback(conn, readonly=readonly)
             raise self.translate(exc) from exc
-        if readonly:
-            conn.execute("PRAGMA query_only = OFF")
 
     def rollback(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
         """Roll back if a transaction is open."""
-        try:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-        finally:
-            if readonly:
-                conn.execute("PRAGMA query_only = OFF")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
     def execute(self, conn: sqlite3.Connection, sql: str, params: Params) -> Cursor:
         """Run one statement; driver errors come out as commercekit errors."""
@@ -200,5 +205,6 @@ class SqliteBackend:
             for conn in self._opened:
                 conn.close()
             self._opened.clear()
+            self._query_only.clear()
             self._shared = None
         self._local = threading.local()
