@@ -78,6 +78,8 @@ class SqlAggregateRepository(Generic[A]):
     raises :class:`~commercekit.errors.ConflictError` and changes nothing.
     """
 
+    __slots__ = ("_kind", "_tx")
+
     def __init__(self, tx: Transaction, kind: AggregateKind[A]) -> None:
         self._tx = tx
         self._kind = kind

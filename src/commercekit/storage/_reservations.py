@@ -26,6 +26,8 @@ class SqlReservationRepository:
     :meth:`release_expired` frees the holds of expired reservations, judged by the store's clock.
     """
 
+    __slots__ = ("_tx",)
+
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 

@@ -41,6 +41,8 @@ class Transaction:
     Obtain one with :meth:`Store.transaction`; it is valid only inside that ``with`` block.
     """
 
+    __slots__ = ("_backend", "_conn", "_failed", "_now", "_savepoints", "_store", "readonly")
+
     def __init__(self, store: Store, conn: Any, *, readonly: bool) -> None:
         self._store = store
         self._backend = store._backend
