@@ -23,6 +23,7 @@ from commercekit.money import (
     sum_money,
     to_minor_units,
 )
+from commercekit.storage import open_store
 
 try:
     __version__ = version("commercekit")
@@ -42,6 +43,7 @@ __all__ = [
     "format_money",
     "from_minor_units",
     "get_currency",
+    "open_store",
     "quantize",
     "sum_money",
     "to_minor_units",

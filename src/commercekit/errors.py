@@ -21,8 +21,10 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     ├── StorageError                           the store failed (wraps the driver's error)
     │   ├── ConflictError                      a stale version or a competing writer
     │   │   └── IdempotencyConflictError       a key reused with a different request
+    │   ├── ConstraintError                    a CHECK/UNIQUE/FOREIGN KEY refused a write
     │   ├── NotFoundError (LookupError)        no record with that key
-    │   └── SchemaVersionError                 the database schema is newer or older than usable
+    │   ├── SchemaVersionError                 the database schema is newer or older than usable
+    │   └── StorageBusyError                   the database stayed locked past the busy timeout
     ├── InventoryError
     │   ├── InsufficientStockError             a reservation would take stock below its floor
     │   └── ReservationError                   a reservation that is unknown, expired or closed
@@ -45,6 +47,7 @@ __all__ = [
     "CommerceError",
     "ConfigurationError",
     "ConflictError",
+    "ConstraintError",
     "CouponError",
     "CurrencyError",
     "CurrencyMismatchError",
@@ -64,6 +67,7 @@ __all__ = [
     "ReservationError",
     "SchemaVersionError",
     "StateTransitionError",
+    "StorageBusyError",
     "StorageError",
     "UnknownCurrencyError",
     "UnknownLineError",
@@ -159,6 +163,22 @@ class ConflictError(StorageError):
 
 class IdempotencyConflictError(ConflictError):
     """An idempotency key reused with a request different from the first one that used it."""
+
+
+class ConstraintError(StorageError):
+    """A database constraint (CHECK, UNIQUE, FOREIGN KEY) refused a write.
+
+    Constraints are the second line of defence behind the library's own checks, so this error
+    points at a bug or at data changed behind the library's back. The transaction was rolled back.
+    """
+
+
+class StorageBusyError(StorageError):
+    """The database stayed locked by other writers for longer than the store's busy timeout.
+
+    Nothing was written. Raise the ``busy_timeout`` option of :func:`commercekit.open_store`
+    or reduce the length of write transactions.
+    """
 
 
 class NotFoundError(StorageError, LookupError):

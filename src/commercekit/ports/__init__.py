@@ -8,6 +8,29 @@ or beside its real adapters, and a contract suite in ``tests/contract/``.
 from commercekit.ports._catalog import Catalog
 from commercekit.ports._clock import Clock
 from commercekit.ports._exchange import ExchangeRates
+from commercekit.ports._storage import (
+    AggregateRepository,
+    IdempotencyRepository,
+    OutboxRepository,
+    PromotionUsageRepository,
+    ReservationRepository,
+    StockRepository,
+    StorePort,
+    TransactionPort,
+)
 from commercekit.ports._tax import TaxCalculator
 
-__all__ = ["Catalog", "Clock", "ExchangeRates", "TaxCalculator"]
+__all__ = [
+    "AggregateRepository",
+    "Catalog",
+    "Clock",
+    "ExchangeRates",
+    "IdempotencyRepository",
+    "OutboxRepository",
+    "PromotionUsageRepository",
+    "ReservationRepository",
+    "StockRepository",
+    "StorePort",
+    "TaxCalculator",
+    "TransactionPort",
+]

@@ -1,0 +1,132 @@
+"""Persistence: one :func:`open_store` for ``memory://``, SQLite and PostgreSQL.
+
+>>> from commercekit.storage import MovementKind, open_store
+>>> with open_store("memory://") as store:
+...     with store.transaction() as tx:
+...         level = tx.stock.move("TEE-M", "main", 10, MovementKind.RECEIVE)
+...         tx.stock.reserve("TEE-M", "main", 3)
+...     with store.transaction(readonly=True) as tx:
+...         tx.stock.level("TEE-M", "main").available
+True
+7
+
+Every backend runs the same SQL (migrations, guarded counters, versioned aggregates) and passes
+the same contract suite. See the storage guide for choosing a backend.
+"""
+
+from __future__ import annotations
+
+from commercekit.clock import SystemClock
+from commercekit.errors import ConfigurationError
+from commercekit.ports import Clock
+from commercekit.storage._aggregates import AggregateKind, SqlAggregateRepository
+from commercekit.storage._backend import Backend
+from commercekit.storage._counters import SqlPromotionUsageRepository, SqlStockRepository
+from commercekit.storage._migrations import MIGRATIONS, Migration, SchemaState
+from commercekit.storage._models import (
+    IdempotencyRecord,
+    MovementKind,
+    OutboxEvent,
+    PruneReport,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockLevel,
+    StockMovement,
+    UsageCount,
+)
+from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
+from commercekit.storage._reservations import SqlReservationRepository
+from commercekit.storage._store import Store, Transaction
+from commercekit.storage._url import DEFAULT_URL, URL_ENV, check_schema_name, parse_url
+
+__all__ = [
+    "DEFAULT_URL",
+    "MIGRATIONS",
+    "URL_ENV",
+    "AggregateKind",
+    "IdempotencyRecord",
+    "Migration",
+    "MovementKind",
+    "OutboxEvent",
+    "PruneReport",
+    "Reservation",
+    "ReservationLine",
+    "ReservationStatus",
+    "SchemaState",
+    "SqlAggregateRepository",
+    "SqlIdempotencyRepository",
+    "SqlOutboxRepository",
+    "SqlPromotionUsageRepository",
+    "SqlReservationRepository",
+    "SqlStockRepository",
+    "StockLevel",
+    "StockMovement",
+    "Store",
+    "Transaction",
+    "UsageCount",
+    "open_store",
+]
+
+DEFAULT_SCHEMA = "commercekit"
+
+
+def open_store(
+    url: str | None = None,
+    *,
+    schema: str | None = None,
+    clock: Clock | None = None,
+    migrate: bool | None = None,
+    busy_timeout: float = 30.0,
+    pool_size: int = 10,
+) -> Store:
+    """Open a store.
+
+    ``url`` is ``memory://``, ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``
+    or ``postgresql://user:password@host:port/database``; without one, the
+    ``COMMERCEKIT_DATABASE_URL`` environment variable, else ``sqlite:///commercekit.db`` (relative
+    to the current directory: processes started in different directories would open different
+    files, so give services an absolute path).
+
+    ``schema`` (PostgreSQL only, default ``"commercekit"``) is the schema the tables live in.
+    ``migrate``: apply missing migrations on open; by default yes for ``memory://`` and SQLite,
+    no for PostgreSQL, whose schema is migrated once per deploy (``commercekit migrate URL``).
+    ``busy_timeout`` is how long a write waits for a lock or a pooled connection, in seconds;
+    ``pool_size`` bounds the PostgreSQL connection pool of each process.
+    """
+    parsed = parse_url(url)
+    if (
+        isinstance(busy_timeout, bool)
+        or not isinstance(busy_timeout, int | float)
+        or not (0 < busy_timeout <= 3600)
+    ):
+        raise ConfigurationError(f"busy_timeout is seconds in (0, 3600], got {busy_timeout!r}")
+    if isinstance(pool_size, bool) or not isinstance(pool_size, int) or not 1 <= pool_size <= 1000:
+        raise ConfigurationError(f"pool_size must be an int from 1 to 1000, got {pool_size!r}")
+    if parsed.backend == "postgresql":
+        from commercekit.storage._postgres import PostgresBackend
+
+        backend: Backend = PostgresBackend(
+            parsed.target,
+            redacted=parsed.redacted,
+            schema=check_schema_name(schema if schema is not None else DEFAULT_SCHEMA),
+            pool_size=pool_size,
+            timeout=float(busy_timeout),
+        )
+    else:
+        from commercekit.storage._sqlite import SqliteBackend
+
+        if schema is not None:
+            raise ConfigurationError(
+                "the schema option is for PostgreSQL; SQLite keeps commercekit's tables beside "
+                "yours under the ck_ prefix"
+            )
+        backend = SqliteBackend(parsed.target, busy_timeout=float(busy_timeout))
+    store = Store(backend, url=parsed.redacted, clock=clock if clock is not None else SystemClock())
+    if migrate if migrate is not None else parsed.backend != "postgresql":
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+    return store

@@ -1,0 +1,313 @@
+"""Counters updated by guarded atomic statements: stock levels and promotion usage.
+
+No method here reads a value and writes it back: each change is one ``UPDATE ... WHERE
+<guard>`` (or an upsert) whose guard the database evaluates against the current row, so
+concurrent processes can never push a counter past its limit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from commercekit.errors import (
+    InsufficientStockError,
+    NotFoundError,
+    ReservationError,
+    ValidationError,
+)
+from commercekit.storage._checks import check_key, check_quantity
+from commercekit.storage._models import MovementKind, StockLevel, StockMovement, UsageCount
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from commercekit.storage._store import Transaction
+
+__all__ = ["SqlPromotionUsageRepository", "SqlStockRepository"]
+
+_LEVEL = "sku, location, on_hand, reserved, stock_floor"
+
+
+def _level(row: Any) -> StockLevel:
+    return StockLevel(str(row[0]), str(row[1]), int(row[2]), int(row[3]), int(row[4]))
+
+
+class SqlStockRepository:
+    """Stock per (SKU, location) and its ledger of movements.
+
+    Quantities are whole units (sell goods measured by weight in grams, say). ``reserve`` and
+    negative movements are guarded so that available stock never passes the row's floor.
+    """
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def level(self, sku: str, location: str) -> StockLevel | None:
+        """The stock of ``sku`` at ``location``, or ``None`` if it was never stocked there."""
+        row = self._tx.execute(
+            f"SELECT {_LEVEL} FROM ck_stock_levels WHERE sku = ? AND location = ?",
+            (sku, location),
+        ).fetchone()
+        return None if row is None else _level(row)
+
+    def levels(self, skus: Iterable[str] | None = None) -> list[StockLevel]:
+        """Stock rows (of ``skus``, or all), ordered by SKU then location."""
+        if skus is None:
+            rows = self._tx.execute(
+                f"SELECT {_LEVEL} FROM ck_stock_levels ORDER BY sku, location"
+            ).fetchall()
+            return [_level(row) for row in rows]
+        wanted = sorted(set(skus))
+        found: list[StockLevel] = []
+        for sku in wanted:
+            rows = self._tx.execute(
+                f"SELECT {_LEVEL} FROM ck_stock_levels WHERE sku = ? ORDER BY location", (sku,)
+            ).fetchall()
+            found.extend(_level(row) for row in rows)
+        return found
+
+    def ensure(self, sku: str, location: str, *, floor: int = 0) -> StockLevel:
+        """Create the row with nothing on hand if it does not exist; return the current row."""
+        check_key(sku, name="sku")
+        check_key(location, name="location")
+        if floor != 0:
+            check_quantity(floor, name="floor", allow_negative=True)
+            if floor > 0:
+                raise ValidationError(f"a stock floor is 0 or negative, got {floor}")
+        self._tx.execute(
+            "INSERT INTO ck_stock_levels (sku, location, on_hand, reserved, stock_floor,"
+            " updated_at) VALUES (?, ?, 0, 0, ?, ?) ON CONFLICT (sku, location) DO NOTHING",
+            (sku, location, floor, self._tx.db_time(self._tx.now())),
+        )
+        level = self.level(sku, location)
+        assert level is not None  # inserted or already there, inside this transaction
+        return level
+
+    def set_floor(self, sku: str, location: str, floor: int) -> StockLevel:
+        """Set the floor (``-n`` allows ``n`` units of backorder); refused if stock is below it."""
+        if isinstance(floor, bool) or not isinstance(floor, int) or floor > 0:
+            raise ValidationError(f"a stock floor is an int of 0 or less, got {floor!r}")
+        if floor:
+            check_quantity(floor, name="floor", allow_negative=True)
+        row = self._tx.execute(
+            "UPDATE ck_stock_levels SET stock_floor = ?, updated_at = ?"
+            " WHERE sku = ? AND location = ? AND on_hand - reserved >= ?"
+            f" RETURNING {_LEVEL}",
+            (floor, self._tx.db_time(self._tx.now()), sku, location, floor),
+        ).fetchone()
+        if row is None:
+            current = self._require(sku, location)
+            raise InsufficientStockError(
+                f"{sku} at {location} has {current.available} available, below floor {floor}"
+            )
+        return _level(row)
+
+    def _require(self, sku: str, location: str) -> StockLevel:
+        level = self.level(sku, location)
+        if level is None:
+            raise NotFoundError(f"no stock row for {sku!r} at {location!r}")
+        return level
+
+    def move(
+        self,
+        sku: str,
+        location: str,
+        quantity: int,
+        kind: MovementKind,
+        *,
+        reason: str | None = None,
+        reference: str | None = None,
+    ) -> StockLevel:
+        """Change on hand by a signed ``quantity`` and record the movement in the ledger.
+
+        A positive movement creates the row if needed. A negative one is refused with
+        :class:`~commercekit.errors.InsufficientStockError` if it would take available stock
+        below the floor.
+        """
+        check_quantity(quantity, allow_negative=True)
+        kind = MovementKind(kind)
+        if quantity > 0:
+            self.ensure(sku, location)
+        row = self._tx.execute(
+            "UPDATE ck_stock_levels SET on_hand = on_hand + ?, updated_at = ?"
+            " WHERE sku = ? AND location = ? AND on_hand + ? - reserved >= stock_floor"
+            f" RETURNING {_LEVEL}",
+            (quantity, self._tx.db_time(self._tx.now()), sku, location, quantity),
+        ).fetchone()
+        if row is None:
+            current = self._require(sku, location)
+            raise InsufficientStockError(
+                f"cannot remove {-quantity} of {sku} at {location}: {current.available} "
+                f"available, floor {current.floor}"
+            )
+        self._record(sku, location, kind, quantity, reason, reference)
+        return _level(row)
+
+    def _record(
+        self,
+        sku: str,
+        location: str,
+        kind: MovementKind,
+        quantity: int,
+        reason: str | None,
+        reference: str | None,
+    ) -> None:
+        self._tx.execute(
+            "INSERT INTO ck_stock_movements (sku, location, kind, quantity, reason, reference,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                sku,
+                location,
+                kind.value,
+                quantity,
+                reason,
+                reference,
+                self._tx.db_time(self._tx.now()),
+            ),
+        )
+
+    def reserve(self, sku: str, location: str, quantity: int) -> bool:
+        """Hold ``quantity`` if available stock stays at or above the floor; ``False`` if not."""
+        check_quantity(quantity)
+        updated = self._tx.execute(
+            "UPDATE ck_stock_levels SET reserved = reserved + ?, updated_at = ?"
+            " WHERE sku = ? AND location = ? AND on_hand - reserved - ? >= stock_floor",
+            (quantity, self._tx.db_time(self._tx.now()), sku, location, quantity),
+        ).rowcount
+        return updated == 1
+
+    def unreserve(self, sku: str, location: str, quantity: int) -> None:
+        """Give back ``quantity`` held by :meth:`reserve`."""
+        check_quantity(quantity)
+        updated = self._tx.execute(
+            "UPDATE ck_stock_levels SET reserved = reserved - ?, updated_at = ?"
+            " WHERE sku = ? AND location = ? AND reserved >= ?",
+            (quantity, self._tx.db_time(self._tx.now()), sku, location, quantity),
+        ).rowcount
+        if updated != 1:
+            raise ReservationError(f"{sku} at {location} does not hold {quantity} reserved")
+
+    def sell_reserved(
+        self, sku: str, location: str, quantity: int, *, reference: str | None = None
+    ) -> StockLevel:
+        """Turn ``quantity`` held by :meth:`reserve` into a sale: on hand and reserved both drop."""
+        check_quantity(quantity)
+        row = self._tx.execute(
+            "UPDATE ck_stock_levels SET on_hand = on_hand - ?, reserved = reserved - ?,"
+            " updated_at = ? WHERE sku = ? AND location = ? AND reserved >= ?"
+            f" RETURNING {_LEVEL}",
+            (quantity, quantity, self._tx.db_time(self._tx.now()), sku, location, quantity),
+        ).fetchone()
+        if row is None:
+            raise ReservationError(f"{sku} at {location} does not hold {quantity} reserved")
+        self._record(sku, location, MovementKind.SALE, -quantity, None, reference)
+        return _level(row)
+
+    def movements(self, sku: str, location: str) -> list[StockMovement]:
+        """The ledger of ``sku`` at ``location``, oldest first."""
+        rows = self._tx.execute(
+            "SELECT id, sku, location, kind, quantity, reason, reference, created_at"
+            " FROM ck_stock_movements WHERE sku = ? AND location = ? ORDER BY id",
+            (sku, location),
+        ).fetchall()
+        return [
+            StockMovement(
+                int(r[0]),
+                r[1],
+                r[2],
+                MovementKind(r[3]),
+                int(r[4]),
+                r[5],
+                r[6],
+                self._tx.py_time(r[7]),
+            )
+            for r in rows
+        ]
+
+
+_ALL = ""  # customer_key of the promotion-wide counter
+
+
+class SqlPromotionUsageRepository:
+    """How often each promotion was used, with a consume that never passes its limits."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def count(self, promotion_id: str, customer_id: str | None = None) -> UsageCount:
+        """Uses of ``promotion_id`` in all and by ``customer_id`` (0 for a guest)."""
+        total = self._read(promotion_id, _ALL)
+        mine = self._read(promotion_id, customer_id) if customer_id else 0
+        return UsageCount(promotion_id, total, mine)
+
+    def _read(self, promotion_id: str, customer_key: str) -> int:
+        row = self._tx.execute(
+            "SELECT used FROM ck_promotion_usage WHERE promotion_id = ? AND customer_key = ?",
+            (promotion_id, customer_key),
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def _bump(self, promotion_id: str, customer_key: str, n: int, limit: int | None) -> bool:
+        if limit is not None and n > limit:
+            return False
+        sql = (
+            "INSERT INTO ck_promotion_usage (promotion_id, customer_key, used) VALUES (?, ?, ?)"
+            " ON CONFLICT (promotion_id, customer_key)"
+            " DO UPDATE SET used = ck_promotion_usage.used + excluded.used"
+        )
+        params: list[Any] = [promotion_id, customer_key, n]
+        if limit is not None:
+            sql += " WHERE ck_promotion_usage.used + excluded.used <= ?"
+            params.append(limit)
+        return self._tx.execute(sql + " RETURNING used", params).fetchone() is not None
+
+    def consume(
+        self,
+        promotion_id: str,
+        *,
+        customer_id: str | None = None,
+        limit: int | None = None,
+        per_customer_limit: int | None = None,
+        quantity: int = 1,
+    ) -> bool:
+        """Count ``quantity`` uses if that keeps within both limits; ``False`` changes nothing.
+
+        Atomic across processes: each counter moves by one guarded upsert, so N concurrent
+        consumers of a promotion limited to N uses succeed exactly N times.
+        """
+        check_key(promotion_id, name="promotion_id")
+        check_quantity(quantity)
+        for bound in (limit, per_customer_limit):
+            if bound is not None and (
+                isinstance(bound, bool) or not isinstance(bound, int) or bound < 0
+            ):
+                raise ValidationError(f"a usage limit is an int >= 0 or None, got {bound!r}")
+        if customer_id is not None:
+            check_key(customer_id, name="customer_id")
+            if not self._bump(promotion_id, customer_id, quantity, per_customer_limit):
+                return False
+        if not self._bump(promotion_id, _ALL, quantity, limit):
+            if customer_id is not None:
+                self._drop(promotion_id, customer_id, quantity)
+            return False
+        return True
+
+    def _drop(self, promotion_id: str, customer_key: str, n: int) -> None:
+        self._tx.execute(
+            "UPDATE ck_promotion_usage SET used = used - ?"
+            " WHERE promotion_id = ? AND customer_key = ? AND used >= ?",
+            (n, promotion_id, customer_key, n),
+        )
+
+    def release(
+        self, promotion_id: str, *, customer_id: str | None = None, quantity: int = 1
+    ) -> None:
+        """Give back uses counted by :meth:`consume` (an order cancelled before it completed)."""
+        check_quantity(quantity)
+        self._drop(promotion_id, _ALL, quantity)
+        if customer_id is not None:
+            self._drop(promotion_id, customer_id, quantity)

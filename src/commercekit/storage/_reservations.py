@@ -1,0 +1,177 @@
+"""Reservation records: which stock is held for whom, until when."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from commercekit.errors import ConflictError, NotFoundError
+from commercekit.storage._checks import check_key, check_quantity
+from commercekit.storage._models import Reservation, ReservationLine, ReservationStatus
+
+if TYPE_CHECKING:
+    from commercekit.storage._store import Transaction
+
+__all__ = ["SqlReservationRepository"]
+
+_COLUMNS = "id, reservation_key, status, request_hash, expires_at, created_at"
+
+
+class SqlReservationRepository:
+    """Reservation rows and their lines. Stock itself moves through ``tx.stock``.
+
+    The inventory service reserves the stock and records the reservation in one transaction;
+    :meth:`release_expired` frees the holds of expired reservations, judged by the store's clock.
+    """
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def _build(self, row: Any) -> Reservation:
+        lines = self._tx.execute(
+            "SELECT sku, location, quantity FROM ck_reservation_lines"
+            " WHERE reservation_id = ? ORDER BY sku, location",
+            (row[0],),
+        ).fetchall()
+        return Reservation(
+            id=row[0],
+            key=row[1],
+            status=ReservationStatus(row[2]),
+            lines=tuple(ReservationLine(r[0], r[1], int(r[2])) for r in lines),
+            request_hash=row[3],
+            expires_at=self._tx.py_time(row[4]),
+            created_at=self._tx.py_time(row[5]),
+        )
+
+    def create(
+        self,
+        key: str,
+        lines: Sequence[ReservationLine],
+        *,
+        expires_at: datetime,
+        request_hash: str,
+    ) -> Reservation:
+        """Record an active reservation of ``lines`` (one per SKU and location) under ``key``."""
+        check_key(key, name="reservation key")
+        for line in lines:
+            check_quantity(line.quantity)
+        ident = uuid.uuid4().hex
+        now = self._tx.db_time(self._tx.now())
+        inserted = self._tx.execute(
+            "INSERT INTO ck_reservations (id, reservation_key, status, request_hash, expires_at,"
+            " created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?)"
+            " ON CONFLICT (reservation_key) DO NOTHING",
+            (ident, key, request_hash, self._tx.db_time(expires_at), now, now),
+        ).rowcount
+        if inserted != 1:
+            raise ConflictError(f"a reservation with key {key!r} already exists")
+        for line in sorted(lines, key=lambda ln: (ln.sku.encode(), ln.location.encode())):
+            self._tx.execute(
+                "INSERT INTO ck_reservation_lines (reservation_id, sku, location, quantity)"
+                " VALUES (?, ?, ?, ?)",
+                (ident, line.sku, line.location, line.quantity),
+            )
+        return self.get(ident)
+
+    def get(self, ident: str) -> Reservation:
+        """The reservation with this id; :class:`~commercekit.errors.NotFoundError` if none."""
+        row = self._tx.execute(
+            f"SELECT {_COLUMNS} FROM ck_reservations WHERE id = ?", (ident,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no reservation with id {ident!r}")
+        return self._build(row)
+
+    def by_key(self, key: str) -> Reservation | None:
+        """The reservation made under ``key``, or ``None``."""
+        row = self._tx.execute(
+            f"SELECT {_COLUMNS} FROM ck_reservations WHERE reservation_key = ?", (key,)
+        ).fetchone()
+        return None if row is None else self._build(row)
+
+    def transition(
+        self, ident: str, from_status: ReservationStatus, to_status: ReservationStatus
+    ) -> bool:
+        """Move from ``from_status`` to ``to_status`` if still there; ``False`` if it had moved."""
+        return (
+            self._tx.execute(
+                "UPDATE ck_reservations SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+                (
+                    ReservationStatus(to_status).value,
+                    self._tx.db_time(self._tx.now()),
+                    ident,
+                    ReservationStatus(from_status).value,
+                ),
+            ).rowcount
+            == 1
+        )
+
+    def extend(self, ident: str, expires_at: datetime) -> bool:
+        """Move the expiry of an active reservation; ``False`` if it is no longer active."""
+        return (
+            self._tx.execute(
+                "UPDATE ck_reservations SET expires_at = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'active'",
+                (self._tx.db_time(expires_at), self._tx.db_time(self._tx.now()), ident),
+            ).rowcount
+            == 1
+        )
+
+    def expired(self, *, skus: Iterable[str] | None = None) -> list[Reservation]:
+        """Active reservations past their expiry (of any of ``skus``, or all), oldest first."""
+        now = self._tx.db_time(self._tx.now())
+        if skus is None:
+            rows = self._tx.execute(
+                f"SELECT {_COLUMNS} FROM ck_reservations"
+                " WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at, id",
+                (now,),
+            ).fetchall()
+        else:
+            seen: dict[str, Any] = {}
+            for sku in sorted(set(skus)):
+                for row in self._tx.execute(
+                    f"SELECT {', '.join('r.' + c for c in _COLUMNS.split(', '))}"
+                    " FROM ck_reservations r JOIN ck_reservation_lines l"
+                    " ON l.reservation_id = r.id"
+                    " WHERE l.sku = ? AND r.status = 'active' AND r.expires_at <= ?",
+                    (sku, now),
+                ).fetchall():
+                    seen[row[0]] = row
+            rows = sorted(seen.values(), key=lambda r: (r[4], r[0]))
+        return [self._build(row) for row in rows]
+
+    def release_expired(self, *, skus: Iterable[str] | None = None) -> list[Reservation]:
+        """Mark expired reservations ``expired`` and give their stock back; return them.
+
+        Each reservation flips status with a guarded update first, so two sweepers never
+        release the same hold twice.
+        """
+        from commercekit.storage._counters import SqlStockRepository
+
+        released: list[Reservation] = []
+        holds: dict[tuple[str, str], int] = {}
+        for reservation in self.expired(skus=skus):
+            if self.transition(reservation.id, ReservationStatus.ACTIVE, ReservationStatus.EXPIRED):
+                for line in reservation.lines:
+                    key = (line.sku, line.location)
+                    holds[key] = holds.get(key, 0) + line.quantity
+                released.append(reservation)
+        # One guarded statement per row, in (SKU, location) byte order like every reserver,
+        # so a sweep never deadlocks against a reservation in flight.
+        stock = SqlStockRepository(self._tx)
+        for (sku, location), quantity in sorted(
+            holds.items(), key=lambda item: (item[0][0].encode(), item[0][1].encode())
+        ):
+            stock.unreserve(sku, location, quantity)
+        return released
+
+    def delete_closed(self, *, before: datetime) -> int:
+        """Delete committed, released and expired reservations last changed before ``before``."""
+        return self._tx.execute(
+            "DELETE FROM ck_reservations WHERE status <> 'active' AND updated_at < ?",
+            (self._tx.db_time(before),),
+        ).rowcount

@@ -1,0 +1,210 @@
+"""The SQLite backend: one connection per thread and process, WAL, ``BEGIN IMMEDIATE``."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from commercekit.errors import (
+    ConfigurationError,
+    ConflictError,
+    ConstraintError,
+    StorageBusyError,
+    StorageError,
+)
+from commercekit.storage._backend import Cursor, Params
+
+__all__ = ["SqliteBackend"]
+
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# STRICT tables (3.37) keep every column to its declared type; RETURNING needs 3.35.
+_MIN_VERSION = (3, 37, 0)
+
+
+def _check_version() -> None:
+    if sqlite3.sqlite_version_info < _MIN_VERSION:
+        raise ConfigurationError(
+            f"commercekit needs SQLite 3.37 or newer; this Python has {sqlite3.sqlite_version}"
+        )
+
+
+class SqliteBackend:
+    """SQLite through the standard library's :mod:`sqlite3`.
+
+    A file store opens one connection per thread (and per process: after a fork the child opens
+    its own and never touches its parent's). ``memory://`` keeps one private in-memory database
+    behind a lock, so its transactions run one at a time.
+    """
+
+    name = "sqlite"
+
+    def __init__(self, path: str, *, busy_timeout: float) -> None:
+        _check_version()
+        self._path = path
+        self._memory = path == ":memory:"
+        self._busy_timeout = busy_timeout
+        self._guard = threading.RLock()
+        self._opened: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._shared: sqlite3.Connection | None = None
+        # Whether each open connection (by id) has PRAGMA query_only on.
+        self._query_only: dict[int, bool] = {}
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._path,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not self._memory:
+                self._enable_wal(conn)
+                # In WAL mode NORMAL survives a crashed or killed process; only an OS crash or
+                # power loss may lose the last commits.
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise self.translate(exc) from exc
+        with self._guard:
+            self._opened.append(conn)
+        return conn
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching a new database to WAL needs an exclusive lock, and when another process is
+        # switching it at the same moment SQLite answers "database is locked" at once, without
+        # calling the busy handler (waiting could deadlock). Retry until the busy timeout.
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def _forked(self) -> None:
+        # A child must not use (or close) file connections inherited from its parent: they share
+        # the parent's locks. An in-memory database has no file: the child keeps its own copy.
+        self._pid = os.getpid()
+        self._local = threading.local()
+        self._guard = threading.RLock()
+        if not self._memory:
+            self._opened = []
+            self._query_only = {}
+            self._shared = None
+
+    def acquire(self) -> sqlite3.Connection:
+        """The calling thread's connection, or the shared in-memory one under its lock."""
+        if os.getpid() != self._pid:
+            self._forked()
+        if self._memory:
+            self._guard.acquire()
+            try:
+                if self._shared is None:
+                    self._shared = self._connect()
+            except BaseException:
+                self._guard.release()
+                raise
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        """Let the next transaction of the in-memory database in (file connections stay)."""
+        if self._memory:
+            self._guard.release()
+
+    def begin(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
+        """``BEGIN IMMEDIATE`` for writes (the write lock up front), deferred for reads.
+
+        Read transactions run with ``PRAGMA query_only`` on, so a write in one fails. The pragma
+        is switched only when a connection goes from writing to reading or back, not twice per
+        transaction: a run of reads costs what the reads cost.
+        """
+        try:
+            if self._query_only.get(id(conn), False) != readonly:
+                conn.execute("PRAGMA query_only = ON" if readonly else "PRAGMA query_only = OFF")
+                self._query_only[id(conn)] = readonly
+            conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self.translate(exc) from exc
+
+    def commit(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
+        """Commit; on failure roll back and raise the translated error."""
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.rollback(conn, readonly=readonly)
+            raise self.translate(exc) from exc
+
+    def rollback(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
+        """Roll back if a transaction is open."""
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    def execute(self, conn: sqlite3.Connection, sql: str, params: Params) -> Cursor:
+        """Run one statement; driver errors come out as commercekit errors."""
+        try:
+            return conn.execute(sql, params)
+        except (sqlite3.Error, OverflowError) as exc:
+            raise self.translate(exc) from exc
+
+    def lock_for_migration(self, conn: sqlite3.Connection) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's only write lock."""
+
+    def to_db_time(self, moment: datetime) -> str:
+        """Fixed-width ISO 8601 UTC text, so that text order is time order."""
+        return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+
+    def from_db_time(self, value: Any) -> datetime:
+        """Parse the stored text back to an aware UTC datetime."""
+        return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=UTC)
+
+    def translate(self, exc: BaseException) -> BaseException:
+        """Map :mod:`sqlite3` errors onto the commercekit tree."""
+        if isinstance(exc, OverflowError):
+            return ConstraintError(f"a number too large for the database: {exc}")
+        if not isinstance(exc, sqlite3.Error):
+            return exc
+        text = str(exc)
+        if isinstance(exc, sqlite3.IntegrityError):
+            if "UNIQUE" in text or "PRIMARY KEY" in text:
+                return ConflictError(f"a record with that key already exists ({text})")
+            return ConstraintError(f"the database refused the write: {text}")
+        if isinstance(exc, sqlite3.OperationalError) and (
+            "locked" in text or "busy" in text.lower()
+        ):
+            return StorageBusyError(
+                f"the SQLite database stayed locked for more than {self._busy_timeout}s: {text}"
+            )
+        if "readonly" in text or "query_only" in text or "read-only" in text:
+            return StorageError(f"a write inside a read-only transaction: {text}")
+        return StorageError(f"SQLite error: {text}")
+
+    def close(self) -> None:
+        """Close the connections this process opened (from any thread)."""
+        if os.getpid() != self._pid:
+            return
+        with self._guard:
+            for conn in self._opened:
+                conn.close()
+            self._opened.clear()
+            self._query_only.clear()
+            self._shared = None
+        self._local = threading.local()
