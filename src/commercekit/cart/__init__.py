@@ -21,14 +21,17 @@ from commercekit.cart._codec import register_cart_hooks
 from commercekit.cart._pipeline import price_cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
 from commercekit.cart._quantity import MAX_QUANTITY, MAX_QUANTITY_PLACES, Quantity, check_quantity
+from commercekit.cart._service import CART_KIND, CartService
 
 __all__ = [
+    "CART_KIND",
     "MAX_QUANTITY",
     "MAX_QUANTITY_PLACES",
     "Adjustment",
     "Breakdown",
     "Cart",
     "CartLine",
+    "CartService",
     "CouponStatus",
     "LineBreakdown",
     "PriceChange",
