@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -333,9 +333,13 @@ def test_commit_after_expiry_fails_clearly_when_stock_is_gone(
 
 def test_reserve_joins_the_callers_transaction(inv: InventoryService, store: Store) -> None:
     inv.receive("TEE", "paris", 2)
-    with pytest.raises(RuntimeError), store.transaction():
-        inv.reserve("k", {"TEE": 2})
-        raise RuntimeError("the host's order failed to save")
+    def checkout() -> None:
+        with store.transaction():
+            inv.reserve("k", {"TEE": 2})
+            raise RuntimeError("the host's order failed to save")
+
+    with pytest.raises(RuntimeError):
+        checkout()
     assert inv.by_key("k") is None
     assert inv.level("TEE", "paris") == StockLevel("TEE", "paris", 2, 0, 0)
 
@@ -465,7 +469,7 @@ def test_bad_quantities_are_typed_errors_and_change_nothing(
 ) -> None:
     inv.receive("TEE", "paris", 5)
     before = snapshot(store)
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: inv.reserve("k", {"TEE": quantity}),
         lambda: inv.reserve("k", [("TEE", 1), ("TEE", quantity)]),
         lambda: inv.receive("TEE", "paris", quantity),
@@ -510,7 +514,7 @@ def test_bad_carts_are_validation_errors(inv: InventoryService, store: Store, li
 def test_more_bad_input(inv: InventoryService, store: Store) -> None:
     inv.receive("TEE", "paris", 5)
     before = snapshot(store)
-    for call in [
+    calls: list[Callable[[], object]] = [
         lambda: inv.reserve("", {"TEE": 1}),
         lambda: inv.reserve("k", {"TEE": 1}, ttl=timedelta(0)),
         lambda: inv.reserve("k", {"TEE": 1}, ttl=60),  # type: ignore[arg-type]
@@ -524,7 +528,8 @@ def test_more_bad_input(inv: InventoryService, store: Store) -> None:
         lambda: StockPolicy.backorder(-1),
         lambda: InventoryService(store, max_attempts=0),
         lambda: inv.commit(42),  # type: ignore[arg-type]
-    ]:
+    ]
+    for call in calls:
         with pytest.raises(CommerceError):
             call()
     with pytest.raises(UnknownSkuError):
