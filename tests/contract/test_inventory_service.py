@@ -333,6 +333,7 @@ def test_commit_after_expiry_fails_clearly_when_stock_is_gone(
 
 def test_reserve_joins_the_callers_transaction(inv: InventoryService, store: Store) -> None:
     inv.receive("TEE", "paris", 2)
+
     def checkout() -> None:
         with store.transaction():
             inv.reserve("k", {"TEE": 2})
