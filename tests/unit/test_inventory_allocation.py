@@ -95,21 +95,21 @@ def test_strategies_never_exceed_demand_or_capacity(
 
 def test_a_lost_race_plans_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stale snapshot makes the guarded update fail; the service re-reads and re-plans."""
-    real = tables.snapshot
+    real = tables.read_for_reservation
     calls: list[int] = []
 
     def stale(tx: Any, skus: Any) -> Any:
         calls.append(1)
-        rows = real(tx, skus)
+        bundles, rows, expired = real(tx, skus)
         if len(calls) == 1:  # the first read believes "a" still has 5 more
-            return [(attrs.evolve(r, on_hand=r.on_hand + 5), t) for r, t in rows]
-        return rows
+            rows = [(attrs.evolve(r, on_hand=r.on_hand + 5), t) for r, t in rows]
+        return bundles, rows, expired
 
     with open_store("memory://") as store:
         inv = InventoryService(store)
         inv.receive("T", "a", 1)
         inv.receive("T", "b", 5)
-        monkeypatch.setattr(tables, "snapshot", stale)
+        monkeypatch.setattr(tables, "read_for_reservation", stale)
         held = inv.reserve("k", {"T": 3})
         assert len(calls) == 2
         assert as_set(list(held.lines)) == {("T", "a", 1), ("T", "b", 2)}

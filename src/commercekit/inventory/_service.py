@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -110,7 +109,8 @@ def normalize_lines(lines: Any) -> dict[str, int]:
 
 
 def _request_hash(demand: Mapping[str, int]) -> str:
-    text = json.dumps(sorted(demand.items()), ensure_ascii=True, separators=(",", ":"))
+    # SKUs never contain NUL (check_sku), so NUL-separated text is unambiguous.
+    text = "\x00".join(f"{sku}\x00{units}" for sku, units in sorted(demand.items()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -514,12 +514,14 @@ class InventoryService:
             )
         return existing
 
-    def _expand(self, tx: Transaction, requested: dict[str, int]) -> dict[str, int]:
-        rows = _tables.components_of(tx, sorted(requested, key=str.encode))
-        if not rows:
+    @staticmethod
+    def _expand(
+        requested: dict[str, int], components: list[tuple[str, str, int]]
+    ) -> dict[str, int]:
+        if not components:
             return requested
         bundles: dict[str, list[tuple[str, int]]] = {}
-        for bundle_sku, component, units in rows:
+        for bundle_sku, component, units in components:
             bundles.setdefault(bundle_sku, []).append((component, units))
         demand: dict[str, int] = {}
         for sku, units in requested.items():
@@ -581,12 +583,19 @@ class InventoryService:
         *,
         final: bool,
     ) -> Reservation:
-        demand = self._expand(tx, requested)
+        # One read plans the whole cart: bundles, stock rows, and whether holds expired. It
+        # is a plain read; the guarded updates below are what decide.
+        components, snapshot, any_expired = _tables.read_for_reservation(
+            tx, sorted(requested, key=str.encode)
+        )
+        demand = self._expand(requested, components)
         skus = sorted(demand, key=str.encode)
-        freed = self._expire(tx, skus)
+        freed = self._expire(tx, skus) if any_expired else {}
         levels: list[StockLevel] = []
         thresholds: dict[Row, int | None] = {}
-        for level, threshold in _tables.snapshot(tx, skus):
+        for level, threshold in snapshot:
+            if level.sku not in demand:
+                continue  # a bundle SKU that also has a stock row of its own
             row = (level.sku, level.location)
             if row in freed:
                 level = attrs.evolve(level, reserved=level.reserved - freed[row])

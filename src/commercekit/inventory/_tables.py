@@ -21,6 +21,7 @@ __all__ = [
     "delete_bundle",
     "is_component",
     "policy",
+    "read_for_reservation",
     "save_bundle",
     "save_policy",
     "save_threshold",
@@ -137,3 +138,47 @@ def snapshot(tx: Transaction, skus: Sequence[str]) -> list[tuple[StockLevel, int
         )
         for r in rows
     ]
+
+
+def read_for_reservation(
+    tx: Transaction, skus: Sequence[str]
+) -> tuple[list[tuple[str, str, int]], list[tuple[StockLevel, int | None]], bool]:
+    """What a reservation of ``skus`` needs to plan, in one statement (one round trip).
+
+    Returns the bundle components among ``skus``; the stock rows (with their low-stock
+    thresholds) of ``skus`` and of those components; and whether any active reservation on
+    them is past its expiry (only then does the caller look them up and free them).
+    """
+    marks = _marks(len(skus))
+    wanted = f"IN ({marks}) OR {{col}} IN (SELECT component_sku FROM ck_bundle_components" + (
+        f" WHERE bundle_sku IN ({marks}))"
+    )
+    rows = tx.execute(
+        "SELECT 'b', bundle_sku, component_sku, quantity, NULL, NULL, NULL"
+        f" FROM ck_bundle_components WHERE bundle_sku IN ({marks})"
+        " UNION ALL"
+        " SELECT 's', s.sku, s.location, s.on_hand, s.reserved, s.stock_floor,"
+        " COALESCE(t.threshold, d.threshold)"
+        " FROM ck_stock_levels s"
+        " LEFT JOIN ck_stock_thresholds t ON t.sku = s.sku AND t.location = s.location"
+        " LEFT JOIN ck_stock_thresholds d ON d.sku = s.sku AND d.location = ''"
+        f" WHERE s.sku {wanted.format(col='s.sku')}"
+        " UNION ALL"
+        " SELECT 'x', NULL, NULL, NULL, NULL, NULL, NULL WHERE EXISTS ("
+        " SELECT 1 FROM ck_reservations r WHERE r.status = 'active' AND r.expires_at <= ?"
+        " AND EXISTS (SELECT 1 FROM ck_reservation_lines l WHERE l.reservation_id = r.id"
+        f" AND (l.sku {wanted.format(col='l.sku')})))",
+        (*skus, *skus, *skus, tx.db_time(tx.now()), *skus, *skus),
+    ).fetchall()
+    bundles: list[tuple[str, str, int]] = []
+    levels: list[tuple[StockLevel, int | None]] = []
+    expired = False
+    for r in rows:
+        if r[0] == "b":
+            bundles.append((str(r[1]), str(r[2]), int(r[3])))
+        elif r[0] == "s":
+            level = StockLevel(str(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5]))
+            levels.append((level, None if r[6] is None else int(r[6])))
+        else:
+            expired = True
+    return bundles, levels, expired
