@@ -36,7 +36,7 @@ def main() -> None:
             nearest = NearestLocation(DISTANCES[customer].__getitem__)
             reservation = inventory.reserve(f"cart-{customer}", lines, strategy=nearest)
             held[customer] = reservation
-            where = ", ".join(f"{ln.quantity} {ln.sku} from {ln.location}" for ln in reservation.lines)
+            where = ", ".join(f"{n.quantity} {n.sku} from {n.location}" for n in reservation.lines)
             print(f"{customer}: {where}")
 
         try:
