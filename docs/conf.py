@@ -30,5 +30,6 @@ doctest_global_setup = "\n".join(
         "from commercekit import *",
         "from commercekit.money import *",
         "from commercekit.clock import *",
+        "from commercekit.inventory import *",
     ]
 )

@@ -1,4 +1,4 @@
-"""The ``commercekit`` command: ``commercekit demo`` and friends."""
+"""The ``commercekit`` command: ``commercekit demo``, ``commercekit migrate URL``."""
 
 from __future__ import annotations
 
@@ -13,10 +13,25 @@ from commercekit.errors import CommerceError
 __all__ = ["main"]
 
 
-def _demo(out: TextIO) -> int:
+def _demo(out: TextIO, url: str | None = None) -> int:
     from commercekit.demo import run_demo
 
-    run_demo(out)
+    run_demo(out, url=url)
+    return 0
+
+
+def _migrate(url: str | None, schema: str | None, out: TextIO) -> int:
+    from commercekit.storage import open_store
+
+    with open_store(url, schema=schema, migrate=False) as store:
+        applied = store.migrate()
+        state = store.schema_state()
+    if applied:
+        print(
+            f"{store.url}: applied migrations {applied}; schema version {state.version}", file=out
+        )
+    else:
+        print(f"{store.url}: already at schema version {state.version}; nothing to do", file=out)
     return 0
 
 
@@ -26,7 +41,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"commercekit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("demo", help="a guided tour of what commercekit does")
+    demo = commands.add_parser("demo", help="a guided tour of what commercekit does")
+    demo.add_argument(
+        "--url",
+        help="store URL (default: $COMMERCEKIT_DATABASE_URL, else sqlite:///commercekit.db)",
+    )
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply missing schema migrations (safe to run from several processes at once)",
+    )
+    migrate.add_argument(
+        "url",
+        nargs="?",
+        help="store URL (default: $COMMERCEKIT_DATABASE_URL, else sqlite:///commercekit.db)",
+    )
+    migrate.add_argument("--schema", help="PostgreSQL schema for commercekit's tables")
     return parser
 
 
@@ -36,7 +65,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
-            return _demo(stream)
+            return _demo(stream, args.url)
+        if args.command == "migrate":
+            return _migrate(args.url, args.schema, stream)
     except CommerceError as exc:
         print(f"commercekit: error: {exc}", file=sys.stderr)
         return 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import cattrs
@@ -38,15 +38,27 @@ def register_hooks(hook: Callable[[cattrs.Converter], None]) -> Callable[[cattrs
 
 
 def _structure_decimal(value: Any, _: type) -> Decimal:
-    if isinstance(value, float):
-        raise InvalidAmountError(f"refusing float {value!r} in serialized data")
-    return to_decimal(value)
+    # Any finite Decimal round-trips exactly (Decimal(text) does not round); the range limits of
+    # money apply where Money is built, not to every decimal (weights, rates, quantities).
+    if isinstance(value, float | bool):
+        raise InvalidAmountError(f"refusing {type(value).__name__} {value!r} in serialized data")
+    if isinstance(value, int):
+        return Decimal(value)
+    if not isinstance(value, str) or "_" in value or not value.isascii():
+        raise ValidationError(f"a decimal must be ASCII decimal text, got {value!r}")
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise ValidationError(f"not a decimal number: {value!r}") from None
+    if not result.is_finite():
+        raise ValidationError(f"a decimal must be finite, got {value!r}")
+    return result
 
 
 def _structure_money(value: Any, _: type) -> Money:
     if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
         raise ValidationError(f"money must be {{'amount': str, 'currency': str}}, got {value!r}")
-    return Money(_structure_decimal(value["amount"], Decimal), value["currency"])
+    return Money(to_decimal(value["amount"]), value["currency"])
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:

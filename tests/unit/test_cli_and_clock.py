@@ -4,6 +4,7 @@ import io
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -13,13 +14,30 @@ from commercekit.clock import ManualClock, SystemClock, ensure_utc
 from commercekit.ports import Clock
 
 
-def test_demo_shows_split_bills_in_three_currencies() -> None:
+def test_demo_shows_split_bills_in_three_currencies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COMMERCEKIT_DATABASE_URL", raising=False)
     out = io.StringIO()
     assert main(["demo"], out=out) == 0
     text = out.getvalue()
     for shown in ("$33.34", "￥3,334", "parts add up: True", "10.05 CHF"):
         assert shown in text
     assert "parts add up: False" not in text
+    # the storage tour ran on the embedded default, in the working directory
+    assert (tmp_path / "commercekit.db").exists()
+    assert "sqlite:///commercekit.db (sqlite)" in text
+    assert "version 1 -> 2" in text and "ConflictError" in text
+    assert "[True, False, True]" in text and "available 0" in text
+
+
+def test_demo_runs_again_on_the_same_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    for _ in range(2):
+        out = io.StringIO()
+        assert main(["demo", "--url", url], out=out) == 0
+        assert "[True, False, True]" in out.getvalue()
 
 
 def test_python_dash_m_runs_the_same_command() -> None:
@@ -60,7 +78,7 @@ def test_commerce_errors_become_exit_code_1(
 ) -> None:
     import commercekit.cli as cli
 
-    def failing(out: object) -> int:
+    def failing(out: object, url: object = None) -> int:
         raise errors.ConfigurationError("no store configured")
 
     monkeypatch.setattr(cli, "_demo", failing)

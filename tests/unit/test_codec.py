@@ -80,3 +80,23 @@ def test_registered_hooks_apply_to_every_new_converter() -> None:
     finally:
         codec._extra_hooks.remove(hook)
     assert make_json_converter().unstructure(Percent(Decimal("7.5"))) == {"value": "7.5"}
+
+
+def test_plain_decimals_round_trip_beyond_money_limits() -> None:
+    from decimal import Decimal
+
+    import pytest
+
+    from commercekit.codec import make_json_converter
+    from commercekit.errors import InvalidAmountError, ValidationError
+
+    converter = make_json_converter()
+    for value in (Decimal("1E-40"), Decimal("1E+40"), Decimal("-0.000"), Decimal("9.99999")):
+        assert converter.structure(converter.unstructure(value), Decimal) == value
+        assert str(converter.structure(converter.unstructure(value), Decimal)) == str(value)
+    for bad in ("NaN", "Infinity", "1_000", "١٢", "abc", None):
+        with pytest.raises(ValidationError):
+            converter.structure(bad, Decimal)
+    with pytest.raises(InvalidAmountError):
+        converter.structure(0.1, Decimal)
+    assert converter.structure(7, Decimal) == Decimal(7)

@@ -1,6 +1,6 @@
 """Persistence: one :func:`open_store` for ``memory://``, SQLite and PostgreSQL.
 
->>> from commercekit.storage import open_store
+>>> from commercekit.storage import MovementKind, open_store
 >>> with open_store("memory://") as store:
 ...     with store.transaction() as tx:
 ...         level = tx.stock.move("TEE-M", "main", 10, MovementKind.RECEIVE)

@@ -78,6 +78,8 @@ class SqlAggregateRepository(Generic[A]):
     raises :class:`~commercekit.errors.ConflictError` and changes nothing.
     """
 
+    __slots__ = ("_kind", "_tx")
+
     def __init__(self, tx: Transaction, kind: AggregateKind[A]) -> None:
         self._tx = tx
         self._kind = kind
@@ -130,9 +132,12 @@ class SqlAggregateRepository(Generic[A]):
         stored: A = attrs.evolve(aggregate, version=1)  # type: ignore[misc]
         customer, status, currency, minor = self._columns(stored)
         now = self._tx.db_time(self._tx.now())
-        self._tx.execute(
+        # ON CONFLICT DO NOTHING: a duplicate id is an expected conflict, not a failed
+        # statement, so the transaction stays usable (PostgreSQL aborts on a failed one).
+        inserted = self._tx.execute(
             "INSERT INTO ck_aggregates (kind, id, version, customer_id, status, currency,"
-            " amount_minor, created_at, updated_at, data) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+            " amount_minor, created_at, updated_at, data) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (kind, id) DO NOTHING",
             (
                 self._kind.name,
                 ident,
@@ -144,7 +149,9 @@ class SqlAggregateRepository(Generic[A]):
                 now,
                 self._kind.dump(stored),
             ),
-        )
+        ).rowcount
+        if inserted != 1:
+            raise ConflictError(f"a {self._kind.name} with id {ident!r} already exists")
         return stored
 
     def save(self, aggregate: A) -> A:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -28,8 +27,12 @@ class Backend(Protocol):
 
     name: str
 
-    def connection(self) -> AbstractContextManager[Any]:
-        """Hold a connection of this process and thread for one outermost transaction."""
+    def acquire(self) -> Any:
+        """A connection of this process and thread, held for one outermost transaction."""
+        ...
+
+    def release(self, conn: Any) -> None:
+        """Give back the connection from :meth:`acquire` (its transaction has ended)."""
         ...
 
     def begin(self, conn: Any, *, readonly: bool) -> None:

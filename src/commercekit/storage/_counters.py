@@ -39,6 +39,8 @@ class SqlStockRepository:
     negative movements are guarded so that available stock never passes the row's floor.
     """
 
+    __slots__ = ("_tx",)
+
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
@@ -230,6 +232,8 @@ _ALL = ""  # customer_key of the promotion-wide counter
 
 class SqlPromotionUsageRepository:
     """How often each promotion was used, with a consume that never passes its limits."""
+
+    __slots__ = ("_tx",)
 
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,28 +79,24 @@ class PostgresBackend:
             ) from exc
         return pool
 
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection held for one outermost transaction."""
+    def acquire(self) -> psycopg.Connection[Any]:
+        """Borrow a pooled connection for one outermost transaction."""
         if os.getpid() != self._pid:
             self._inherited.append(self._pool)
             self._pid = os.getpid()
             self._pool = self._open_pool()
         try:
-            conn_cm = self._pool.connection()
-            conn = conn_cm.__enter__()
+            conn: psycopg.Connection[Any] = self._pool.getconn(timeout=self._timeout)
         except PoolTimeout as exc:
             raise StorageBusyError(
                 f"no PostgreSQL connection free within {self._timeout}s "
                 f"(pool of {self._pool_size}); raise pool_size or shorten transactions"
             ) from exc
-        try:
-            yield conn
-        except BaseException as exc:
-            conn_cm.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        else:
-            conn_cm.__exit__(None, None, None)
+        return conn
+
+    def release(self, conn: psycopg.Connection[Any]) -> None:
+        """Return the connection to the pool (which discards it if it broke)."""
+        self._pool.putconn(conn)
 
     def begin(self, conn: psycopg.Connection[Any], *, readonly: bool) -> None:
         """``BEGIN``, or ``BEGIN READ ONLY`` for reads."""

@@ -25,6 +25,8 @@ class SqlIdempotencyRepository:
     reused with a different request is an :class:`~commercekit.errors.IdempotencyConflictError`.
     """
 
+    __slots__ = ("_tx",)
+
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
@@ -99,6 +101,8 @@ class SqlOutboxRepository:
     A relay reads :meth:`pending`, delivers, then calls :meth:`mark_delivered` (or
     :meth:`mark_failed` with a retry time): delivery is at least once.
     """
+
+    __slots__ = ("_tx",)
 
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx

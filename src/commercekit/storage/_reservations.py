@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from commercekit.errors import NotFoundError
+from commercekit.errors import ConflictError, NotFoundError
 from commercekit.storage._checks import check_key, check_quantity
 from commercekit.storage._models import Reservation, ReservationLine, ReservationStatus
 
@@ -30,6 +30,8 @@ class SqlReservationRepository:
     The inventory service reserves the stock and records the reservation in one transaction;
     :meth:`release_expired` frees the holds of expired reservations, judged by the store's clock.
     """
+
+    __slots__ = ("_tx",)
 
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -65,11 +67,14 @@ class SqlReservationRepository:
         ident = uuid.uuid4().hex
         ordered = _ordered(lines)
         now = self._tx.db_time(self._tx.now())
-        self._tx.execute(
+        inserted = self._tx.execute(
             "INSERT INTO ck_reservations (id, reservation_key, status, request_hash, expires_at,"
-            " created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?)",
+            " created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?)"
+            " ON CONFLICT (reservation_key) DO NOTHING",
             (ident, key, request_hash, self._tx.db_time(expires_at), now, now),
-        )
+        ).rowcount
+        if inserted != 1:
+            raise ConflictError(f"a reservation with key {key!r} already exists")
         for line in ordered:
             self._tx.execute(
                 "INSERT INTO ck_reservation_lines (reservation_id, sku, location, quantity)"

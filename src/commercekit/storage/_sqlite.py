@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +52,8 @@ class SqliteBackend:
         self._local = threading.local()
         self._pid = os.getpid()
         self._shared: sqlite3.Connection | None = None
+        # Whether each open connection (by id) has PRAGMA query_only on.
+        self._query_only: dict[int, bool] = {}
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -68,7 +69,7 @@ class SqliteBackend:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not self._memory:
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal(conn)
                 # In WAL mode NORMAL survives a crashed or killed process; only an OS crash or
                 # power loss may lose the last commits.
                 conn.execute("PRAGMA synchronous = NORMAL")
@@ -79,60 +80,83 @@ class SqliteBackend:
             self._opened.append(conn)
         return conn
 
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching a new database to WAL needs an exclusive lock, and when another process is
+        # switching it at the same moment SQLite answers "database is locked" at once, without
+        # calling the busy handler (waiting could deadlock). Retry until the busy timeout.
+        deadline = time.monotonic() + self._busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
     def _forked(self) -> None:
-        # A child process must not use (or close) connections inherited from its parent.
+        # A child must not use (or close) file connections inherited from its parent: they share
+        # the parent's locks. An in-memory database has no file: the child keeps its own copy.
         self._pid = os.getpid()
         self._local = threading.local()
-        self._opened = []
-        self._shared = None
         self._guard = threading.RLock()
+        if not self._memory:
+            self._opened = []
+            self._query_only = {}
+            self._shared = None
 
-    @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        """The calling thread's connection, or the shared in-memory one held under its lock."""
+    def acquire(self) -> sqlite3.Connection:
+        """The calling thread's connection, or the shared in-memory one under its lock."""
         if os.getpid() != self._pid:
             self._forked()
         if self._memory:
-            with self._guard:
+            self._guard.acquire()
+            try:
                 if self._shared is None:
                     self._shared = self._connect()
-                yield self._shared
-            return
+            except BaseException:
+                self._guard.release()
+                raise
+            return self._shared
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        yield conn
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        """Let the next transaction of the in-memory database in (file connections stay)."""
+        if self._memory:
+            self._guard.release()
 
     def begin(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
-        """``BEGIN IMMEDIATE`` for writes (the write lock up front), deferred for reads."""
+        """``BEGIN IMMEDIATE`` for writes (the write lock up front), deferred for reads.
+
+        Read transactions run with ``PRAGMA query_only`` on, so a write in one fails. The pragma
+        is switched only when a connection goes from writing to reading or back, not twice per
+        transaction: a run of reads costs what the reads cost.
+        """
         try:
-            if readonly:
-                conn.execute("BEGIN")
-                conn.execute("PRAGMA query_only = ON")
-            else:
-                conn.execute("BEGIN IMMEDIATE")
+            if self._query_only.get(id(conn), False) != readonly:
+                conn.execute("PRAGMA query_only = ON" if readonly else "PRAGMA query_only = OFF")
+                self._query_only[id(conn)] = readonly
+            conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise self.translate(exc) from exc
 
     def commit(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
-        """Commit (and leave query-only mode)."""
+        """Commit; on failure roll back and raise the translated error."""
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self.rollback(conn, readonly=readonly)
             raise self.translate(exc) from exc
-        if readonly:
-            conn.execute("PRAGMA query_only = OFF")
 
     def rollback(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
         """Roll back if a transaction is open."""
-        try:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-        finally:
-            if readonly:
-                conn.execute("PRAGMA query_only = OFF")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
     def execute(self, conn: sqlite3.Connection, sql: str, params: Params) -> Cursor:
         """Run one statement; driver errors come out as commercekit errors."""
@@ -181,5 +205,6 @@ class SqliteBackend:
             for conn in self._opened:
                 conn.close()
             self._opened.clear()
+            self._query_only.clear()
             self._shared = None
         self._local = threading.local()

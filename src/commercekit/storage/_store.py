@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from commercekit.clock import SystemClock
 from commercekit.errors import ConfigurationError, StorageError
 from commercekit.ports import Clock
+from commercekit.storage._aggregates import SqlAggregateRepository
 from commercekit.storage._backend import Backend, Cursor, Params
+from commercekit.storage._counters import SqlPromotionUsageRepository, SqlStockRepository
 from commercekit.storage._migrations import (
     MIGRATIONS,
     Migration,
@@ -22,12 +24,11 @@ from commercekit.storage._migrations import (
     read_state,
 )
 from commercekit.storage._models import PruneReport
+from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
+from commercekit.storage._reservations import SqlReservationRepository
 
 if TYPE_CHECKING:
-    from commercekit.storage._aggregates import AggregateKind, SqlAggregateRepository
-    from commercekit.storage._counters import SqlPromotionUsageRepository, SqlStockRepository
-    from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
-    from commercekit.storage._reservations import SqlReservationRepository
+    from commercekit.storage._aggregates import AggregateKind
 
 __all__ = ["Store", "Transaction"]
 
@@ -40,6 +41,8 @@ class Transaction:
     Obtain one with :meth:`Store.transaction`; it is valid only inside that ``with`` block.
     """
 
+    __slots__ = ("_backend", "_conn", "_failed", "_now", "_savepoints", "_store", "readonly")
+
     def __init__(self, store: Store, conn: Any, *, readonly: bool) -> None:
         self._store = store
         self._backend = store._backend
@@ -47,6 +50,7 @@ class Transaction:
         self.readonly = readonly
         self._savepoints = 0
         self._now: datetime | None = None
+        self._failed: BaseException | None = None
 
     @property
     def store(self) -> Store:
@@ -60,8 +64,23 @@ class Transaction:
         return self._now
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
-        """Run one parameterized statement (``?`` placeholders) in this transaction."""
-        return self._backend.execute(self._conn, sql, params)
+        """Run one parameterized statement (``?`` placeholders) in this transaction.
+
+        A statement the database refuses dooms the transaction on every backend (PostgreSQL
+        would refuse anything after it anyway): later statements and the commit raise
+        :class:`~commercekit.errors.StorageError`, and the block rolls back. A nested
+        transaction (a savepoint) that raises recovers its outer transaction.
+        """
+        if self._failed is not None:
+            raise StorageError(
+                f"an earlier statement of this transaction failed ({self._failed}); "
+                "it can only roll back"
+            ) from self._failed
+        try:
+            return self._backend.execute(self._conn, sql, params)
+        except StorageError as exc:
+            self._failed = exc
+            raise
 
     def db_time(self, moment: datetime) -> Any:
         """``moment`` as this backend stores timestamps."""
@@ -73,58 +92,112 @@ class Transaction:
 
     def aggregates(self, kind: AggregateKind[A]) -> SqlAggregateRepository[A]:
         """The repository of versioned aggregates of ``kind`` (carts, orders, ...)."""
-        from commercekit.storage._aggregates import SqlAggregateRepository
-
         return SqlAggregateRepository(self, kind)
 
     @property
     def stock(self) -> SqlStockRepository:
         """Stock levels and the movement ledger (guarded counters)."""
-        from commercekit.storage._counters import SqlStockRepository
-
         return SqlStockRepository(self)
 
     @property
     def reservations(self) -> SqlReservationRepository:
         """Reservation records and the release of expired ones."""
-        from commercekit.storage._reservations import SqlReservationRepository
-
         return SqlReservationRepository(self)
 
     @property
     def promotion_usage(self) -> SqlPromotionUsageRepository:
         """Promotion usage counters with an atomic, limit-guarded consume."""
-        from commercekit.storage._counters import SqlPromotionUsageRepository
-
         return SqlPromotionUsageRepository(self)
 
     @property
     def idempotency(self) -> SqlIdempotencyRepository:
         """Idempotency keys and the responses stored under them."""
-        from commercekit.storage._records import SqlIdempotencyRepository
-
         return SqlIdempotencyRepository(self)
 
     @property
     def outbox(self) -> SqlOutboxRepository:
         """Events written with the change that caused them, for at-least-once delivery."""
-        from commercekit.storage._records import SqlOutboxRepository
-
         return SqlOutboxRepository(self)
 
-    @contextmanager
-    def _savepoint(self) -> Iterator[Transaction]:
+    def _savepoint(self) -> str:
         self._savepoints += 1
         name = f"ck_sp_{self._savepoints}"
         self.execute(f"SAVEPOINT {name}")
+        return name
+
+    def _end_savepoint(self, name: str, *, failed: bool) -> None:
+        if failed:
+            self._backend.execute(self._conn, f"ROLLBACK TO SAVEPOINT {name}", ())
+            self._failed = None
+        self._backend.execute(self._conn, f"RELEASE SAVEPOINT {name}", ())
+
+
+class _Scope:
+    """The context manager behind :meth:`Store.transaction` (a class: it runs per request)."""
+
+    __slots__ = ("_check", "_readonly", "_savepoint", "_store", "_tx")
+
+    def __init__(self, store: Store, *, readonly: bool, check: bool = True) -> None:
+        self._store = store
+        self._readonly = readonly
+        self._check = check
+        self._tx: Transaction | None = None
+        self._savepoint: str | None = None
+
+    def __enter__(self) -> Transaction:
+        store = self._store
+        if store._pid != os.getpid():
+            # A child forked inside a transaction must not join its parent's: start afresh.
+            store._pid = os.getpid()
+            store._local = threading.local()
+        current: Transaction | None = getattr(store._local, "tx", None)
+        if current is not None:
+            if current.readonly and not self._readonly:
+                raise ConfigurationError("cannot open a write transaction inside a read-only one")
+            self._savepoint = current._savepoint()
+            self._tx = current
+            return current
+        if store._closed:
+            raise StorageError(f"the store {store.url} is closed")
+        if self._check and not store._schema_checked:
+            store._check_schema()
+        backend = store._backend
+        conn = backend.acquire()
         try:
-            yield self
+            backend.begin(conn, readonly=self._readonly)
         except BaseException:
-            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            self.execute(f"RELEASE SAVEPOINT {name}")
+            backend.release(conn)
             raise
-        else:
-            self.execute(f"RELEASE SAVEPOINT {name}")
+        tx = self._tx = Transaction(store, conn, readonly=self._readonly)
+        store._local.tx = tx
+        return tx
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        tx = self._tx
+        assert tx is not None  # __enter__ succeeded
+        if self._savepoint is not None:
+            tx._end_savepoint(self._savepoint, failed=exc_type is not None)
+            return
+        store = self._store
+        backend = store._backend
+        store._local.tx = None
+        try:
+            if exc_type is not None:
+                backend.rollback(tx._conn, readonly=self._readonly)
+            elif tx._failed is not None:
+                backend.rollback(tx._conn, readonly=self._readonly)
+                raise StorageError(
+                    f"the transaction was rolled back: a statement failed ({tx._failed})"
+                ) from tx._failed
+            else:
+                backend.commit(tx._conn, readonly=self._readonly)
+        finally:
+            backend.release(tx._conn)
 
 
 class Store:
@@ -148,6 +221,7 @@ class Store:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._migrations = migrations
         self._local = threading.local()
+        self._pid = os.getpid()
         self._schema_checked = False
         self._closed = False
 
@@ -176,26 +250,7 @@ class Store:
             self._closed = True
             self._backend.close()
 
-    @contextmanager
-    def _outer(self, *, readonly: bool) -> Iterator[Transaction]:
-        if self._closed:
-            raise StorageError(f"the store {self.url} is closed")
-        with self._backend.connection() as conn:
-            self._backend.begin(conn, readonly=readonly)
-            tx = Transaction(self, conn, readonly=readonly)
-            self._local.tx = tx
-            try:
-                yield tx
-            except BaseException:
-                self._backend.rollback(conn, readonly=readonly)
-                raise
-            else:
-                self._backend.commit(conn, readonly=readonly)
-            finally:
-                self._local.tx = None
-
-    @contextmanager
-    def transaction(self, *, readonly: bool = False) -> Iterator[Transaction]:
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Transaction]:
         """All-or-nothing: commit when the block ends, roll back if it raises.
 
         A write transaction takes the write lock up front (SQLite ``BEGIN IMMEDIATE``), so it
@@ -203,17 +258,7 @@ class Store:
         Inside another transaction of the same thread this one joins it as a savepoint: its
         changes are undone alone if it raises, and are kept only if the outer one commits.
         """
-        current: Transaction | None = getattr(self._local, "tx", None)
-        if current is not None:
-            if current.readonly and not readonly:
-                raise ConfigurationError("cannot open a write transaction inside a read-only one")
-            with current._savepoint() as tx:
-                yield tx
-            return
-        if not self._schema_checked:
-            self._check_schema()
-        with self._outer(readonly=readonly) as tx:
-            yield tx
+        return _Scope(self, readonly=readonly)
 
     def _check_schema(self) -> None:
         check_schema(self.schema_state(), url=self.url, migrations=self._migrations)
@@ -221,7 +266,7 @@ class Store:
 
     def schema_state(self) -> SchemaState:
         """The schema version of the database and the oldest code version it admits."""
-        with self._outer(readonly=True) as tx:
+        with _Scope(self, readonly=True, check=False) as tx:
             return read_state(self._backend, tx._conn)
 
     def migrate(self) -> list[int]:
@@ -229,7 +274,7 @@ class Store:
 
         Safe to call from several processes at once: they take a lock and run one at a time.
         """
-        with self._outer(readonly=False) as tx:
+        with _Scope(self, readonly=False, check=False) as tx:
             done = migrate(self._backend, tx._conn, tx.now(), self._migrations)
         self._check_schema()
         return done

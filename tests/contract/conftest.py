@@ -1,0 +1,1 @@
+"""Fixtures for the contract suites: one store per backend, each on fresh, private storage."""
