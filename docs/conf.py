@@ -32,5 +32,6 @@ doctest_global_setup = "\n".join(
         "from commercekit.clock import *",
         "from commercekit.pricing import *",
         "from commercekit.cart import *",
+        "from commercekit.inventory import *",
     ]
 )

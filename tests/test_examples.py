@@ -40,3 +40,16 @@ def test_cart_promotions_output() -> None:
     )
     assert "grand total 57.39 USD" in result.stdout
     assert "coupon SAVE10: refused: minimum_not_met" in result.stdout
+
+
+def test_inventory_multi_location_output() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES[0].parent / "inventory_multi_location.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "ada: 1 MUG from paris, 2 TEE-M from lyon, 1 TEE-M from paris" in result.stdout
+    assert "linus: 2 POSTER from berlin, 1 TEE-M from berlin" in result.stdout
+    assert "grace: refused, {'TEE-M': 5}" in result.stdout
+    assert "expired: ['cart-linus']" in result.stdout

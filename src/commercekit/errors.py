@@ -27,7 +27,8 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   └── StorageBusyError                   the database stayed locked past the busy timeout
     ├── InventoryError
     │   ├── InsufficientStockError             a reservation would take stock below its floor
-    │   └── ReservationError                   a reservation that is unknown, expired or closed
+    │   ├── ReservationError                   a reservation that is unknown, expired or closed
+    │   └── UnknownSkuError (LookupError)      a SKU with no stock row and no bundle definition
     ├── PricingError
     │   ├── PriceNotFoundError (LookupError)   no price for a SKU in a currency
     │   └── CouponError                        a refused coupon, with the reason
@@ -41,6 +42,8 @@ so that hosts can show precise messages without parsing text.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 __all__ = [
     "AllocationError",
@@ -71,6 +74,7 @@ __all__ = [
     "StorageError",
     "UnknownCurrencyError",
     "UnknownLineError",
+    "UnknownSkuError",
     "UnsupportedCurrencyError",
     "ValidationError",
 ]
@@ -194,11 +198,33 @@ class InventoryError(CommerceError):
 
 
 class InsufficientStockError(InventoryError):
-    """Reserving or selling would take available stock below its floor. Nothing was reserved."""
+    """Reserving or selling would take available stock below its floor. Nothing was reserved.
+
+    :attr:`shortages` maps each SKU that was short to the number of units missing (empty when
+    the error comes from a single storage operation that only knows its own row).
+    """
+
+    def __init__(self, message: str, shortages: Mapping[str, int] | None = None) -> None:
+        super().__init__(message)
+        #: SKU -> units missing, for every SKU of the request that could not be covered.
+        self.shortages: dict[str, int] = dict(shortages or {})
 
 
 class ReservationError(InventoryError):
     """A reservation that is unknown, expired, already committed or released."""
+
+
+class UnknownSkuError(InventoryError, LookupError):
+    """A SKU that is neither stocked at any location nor defined as a bundle.
+
+    :attr:`skus` lists the unknown SKUs. Receive stock for a SKU (or give it a stock policy at a
+    location) before reserving it.
+    """
+
+    def __init__(self, message: str, skus: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        #: The SKUs nobody has stocked, in the order given.
+        self.skus = skus
 
 
 class PricingError(CommerceError):

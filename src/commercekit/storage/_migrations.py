@@ -20,6 +20,7 @@ import attrs
 from commercekit.errors import SchemaVersionError
 from commercekit.storage._backend import Backend
 from commercekit.storage._schema import V1_TABLES
+from commercekit.storage._schema_inventory import V2_TABLES
 
 __all__ = ["MIGRATIONS", "Migration", "SchemaState", "check_schema", "migrate", "read_state"]
 
@@ -52,7 +53,10 @@ class Migration:
         return [statement.format(**_TYPES[dialect]) for statement in self.statements]
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial tables", V1_TABLES),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial tables", V1_TABLES),
+    Migration(2, "inventory: bundles, stock policies, low-stock thresholds", V2_TABLES),
+)
 
 _CREATE_LEDGER = (
     "CREATE TABLE IF NOT EXISTS ck_schema_migrations ("

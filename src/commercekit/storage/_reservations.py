@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from commercekit.errors import ConflictError, NotFoundError
@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 __all__ = ["SqlReservationRepository"]
 
 _COLUMNS = "id, reservation_key, status, request_hash, expires_at, created_at"
+
+
+def _ordered(lines: Iterable[ReservationLine]) -> tuple[ReservationLine, ...]:
+    """Lines in (SKU, location) byte order, whatever the database's collation."""
+    return tuple(sorted(lines, key=lambda ln: (ln.sku.encode(), ln.location.encode())))
 
 
 class SqlReservationRepository:
@@ -41,7 +46,7 @@ class SqlReservationRepository:
             id=row[0],
             key=row[1],
             status=ReservationStatus(row[2]),
-            lines=tuple(ReservationLine(r[0], r[1], int(r[2])) for r in lines),
+            lines=_ordered(ReservationLine(r[0], r[1], int(r[2])) for r in lines),
             request_hash=row[3],
             expires_at=self._tx.py_time(row[4]),
             created_at=self._tx.py_time(row[5]),
@@ -60,6 +65,7 @@ class SqlReservationRepository:
         for line in lines:
             check_quantity(line.quantity)
         ident = uuid.uuid4().hex
+        ordered = _ordered(lines)
         now = self._tx.db_time(self._tx.now())
         inserted = self._tx.execute(
             "INSERT INTO ck_reservations (id, reservation_key, status, request_hash, expires_at,"
@@ -69,13 +75,23 @@ class SqlReservationRepository:
         ).rowcount
         if inserted != 1:
             raise ConflictError(f"a reservation with key {key!r} already exists")
-        for line in sorted(lines, key=lambda ln: (ln.sku.encode(), ln.location.encode())):
+        for line in ordered:
             self._tx.execute(
                 "INSERT INTO ck_reservation_lines (reservation_id, sku, location, quantity)"
                 " VALUES (?, ?, ?, ?)",
                 (ident, line.sku, line.location, line.quantity),
             )
-        return self.get(ident)
+        # Built from what was written rather than read back: two fewer statements on the hot
+        # path of every reservation (see the inventory benchmark).
+        return Reservation(
+            id=ident,
+            key=key,
+            status=ReservationStatus.ACTIVE,
+            lines=ordered,
+            request_hash=request_hash,
+            expires_at=expires_at.astimezone(UTC),
+            created_at=self._tx.now().astimezone(UTC),
+        )
 
     def get(self, ident: str) -> Reservation:
         """The reservation with this id; :class:`~commercekit.errors.NotFoundError` if none."""

@@ -1,0 +1,184 @@
+"""SQL over the inventory tables of schema version 2 (bundles, policies, thresholds).
+
+Reads only, or writes to rows no reservation path locks: stock counters themselves move only
+through the guarded statements of :class:`~commercekit.storage.SqlStockRepository`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from commercekit.inventory._policy import PolicyKind, StockPolicy
+from commercekit.storage import StockLevel
+
+if TYPE_CHECKING:
+    from commercekit.storage import Transaction
+
+__all__ = [
+    "bundle",
+    "components_of",
+    "delete_bundle",
+    "is_component",
+    "policy",
+    "read_for_reservation",
+    "save_bundle",
+    "save_policy",
+    "save_threshold",
+    "snapshot",
+    "threshold",
+]
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def components_of(tx: Transaction, skus: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(bundle, component, units) for every bundle among ``skus``."""
+    rows = tx.execute(
+        "SELECT bundle_sku, component_sku, quantity FROM ck_bundle_components"
+        f" WHERE bundle_sku IN ({_marks(len(skus))})",
+        tuple(skus),
+    ).fetchall()
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+def bundle(tx: Transaction, sku: str) -> dict[str, int]:
+    """The components of bundle ``sku`` (empty if it is not a bundle), in byte order."""
+    rows = components_of(tx, [sku])
+    return {c: n for _, c, n in sorted(rows, key=lambda r: r[1].encode())}
+
+
+def is_component(tx: Transaction, sku: str) -> bool:
+    """Whether ``sku`` is a component of some bundle."""
+    row = tx.execute(
+        "SELECT 1 FROM ck_bundle_components WHERE component_sku = ? LIMIT 1", (sku,)
+    ).fetchone()
+    return row is not None
+
+
+def save_bundle(tx: Transaction, sku: str, components: dict[str, int]) -> None:
+    """Replace the components of bundle ``sku``."""
+    delete_bundle(tx, sku)
+    for component, units in sorted(components.items(), key=lambda kv: kv[0].encode()):
+        tx.execute(
+            "INSERT INTO ck_bundle_components (bundle_sku, component_sku, quantity)"
+            " VALUES (?, ?, ?)",
+            (sku, component, units),
+        )
+
+
+def delete_bundle(tx: Transaction, sku: str) -> bool:
+    """Forget bundle ``sku``; ``False`` if it was not one."""
+    return tx.execute("DELETE FROM ck_bundle_components WHERE bundle_sku = ?", (sku,)).rowcount > 0
+
+
+def policy(tx: Transaction, sku: str) -> StockPolicy:
+    """The stock policy of ``sku`` (no backorder unless one was set)."""
+    row = tx.execute(
+        "SELECT kind, allowance FROM ck_stock_policies WHERE sku = ?", (sku,)
+    ).fetchone()
+    return StockPolicy() if row is None else StockPolicy(PolicyKind(row[0]), int(row[1]))
+
+
+def save_policy(tx: Transaction, sku: str, value: StockPolicy) -> None:
+    """Upsert the policy of ``sku``."""
+    tx.execute(
+        "INSERT INTO ck_stock_policies (sku, kind, allowance, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (sku) DO UPDATE SET kind = excluded.kind,"
+        " allowance = excluded.allowance, updated_at = excluded.updated_at",
+        (sku, value.kind.value, value.allowance, tx.db_time(tx.now())),
+    )
+
+
+def threshold(tx: Transaction, sku: str, location: str) -> int | None:
+    """The low-stock threshold of ``sku`` at ``location`` (else the SKU's default), or None."""
+    row = tx.execute(
+        "SELECT threshold FROM ck_stock_thresholds WHERE sku = ? AND location IN (?, '')"
+        " ORDER BY location DESC LIMIT 1",
+        (sku, location),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def save_threshold(tx: Transaction, sku: str, location: str, value: int | None) -> None:
+    """Set (or with ``None`` remove) a threshold; location ``''`` is the SKU's default."""
+    if value is None:
+        tx.execute(
+            "DELETE FROM ck_stock_thresholds WHERE sku = ? AND location = ?", (sku, location)
+        )
+        return
+    tx.execute(
+        "INSERT INTO ck_stock_thresholds (sku, location, threshold) VALUES (?, ?, ?)"
+        " ON CONFLICT (sku, location) DO UPDATE SET threshold = excluded.threshold",
+        (sku, location, value),
+    )
+
+
+def snapshot(tx: Transaction, skus: Sequence[str]) -> list[tuple[StockLevel, int | None]]:
+    """Every stock row of ``skus`` with its low-stock threshold, in one statement.
+
+    A plain read: the reservation that follows is guarded, so a stale row can only make it
+    plan again, never oversell.
+    """
+    rows = tx.execute(
+        "SELECT s.sku, s.location, s.on_hand, s.reserved, s.stock_floor,"
+        " COALESCE(t.threshold, d.threshold)"
+        " FROM ck_stock_levels s"
+        " LEFT JOIN ck_stock_thresholds t ON t.sku = s.sku AND t.location = s.location"
+        " LEFT JOIN ck_stock_thresholds d ON d.sku = s.sku AND d.location = ''"
+        f" WHERE s.sku IN ({_marks(len(skus))})",
+        tuple(skus),
+    ).fetchall()
+    return [
+        (
+            StockLevel(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])),
+            None if r[5] is None else int(r[5]),
+        )
+        for r in rows
+    ]
+
+
+def read_for_reservation(
+    tx: Transaction, skus: Sequence[str]
+) -> tuple[list[tuple[str, str, int]], list[tuple[StockLevel, int | None]], bool]:
+    """What a reservation of ``skus`` needs to plan, in one statement (one round trip).
+
+    Returns the bundle components among ``skus``; the stock rows (with their low-stock
+    thresholds) of ``skus`` and of those components; and whether any active reservation on
+    them is past its expiry (only then does the caller look them up and free them).
+    """
+    marks = _marks(len(skus))
+    wanted = f"IN ({marks}) OR {{col}} IN (SELECT component_sku FROM ck_bundle_components" + (
+        f" WHERE bundle_sku IN ({marks}))"
+    )
+    rows = tx.execute(
+        "SELECT 'b', bundle_sku, component_sku, quantity, NULL, NULL, NULL"
+        f" FROM ck_bundle_components WHERE bundle_sku IN ({marks})"
+        " UNION ALL"
+        " SELECT 's', s.sku, s.location, s.on_hand, s.reserved, s.stock_floor,"
+        " COALESCE(t.threshold, d.threshold)"
+        " FROM ck_stock_levels s"
+        " LEFT JOIN ck_stock_thresholds t ON t.sku = s.sku AND t.location = s.location"
+        " LEFT JOIN ck_stock_thresholds d ON d.sku = s.sku AND d.location = ''"
+        f" WHERE s.sku {wanted.format(col='s.sku')}"
+        " UNION ALL"
+        " SELECT 'x', NULL, NULL, NULL, NULL, NULL, NULL WHERE EXISTS ("
+        " SELECT 1 FROM ck_reservations r WHERE r.status = 'active' AND r.expires_at <= ?"
+        " AND EXISTS (SELECT 1 FROM ck_reservation_lines l WHERE l.reservation_id = r.id"
+        f" AND (l.sku {wanted.format(col='l.sku')})))",
+        (*skus, *skus, *skus, tx.db_time(tx.now()), *skus, *skus),
+    ).fetchall()
+    bundles: list[tuple[str, str, int]] = []
+    levels: list[tuple[StockLevel, int | None]] = []
+    expired = False
+    for r in rows:
+        if r[0] == "b":
+            bundles.append((str(r[1]), str(r[2]), int(r[3])))
+        elif r[0] == "s":
+            level = StockLevel(str(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5]))
+            levels.append((level, None if r[6] is None else int(r[6])))
+        else:
+            expired = True
+    return bundles, levels, expired
