@@ -141,3 +141,20 @@ def test_memory_store_survives_a_fork_as_a_private_copy() -> None:
         with store.transaction(readonly=True) as tx:
             level = tx.stock.level("A", "main")
         assert level is not None and level.reserved == 0  # the child's copy was its own
+
+
+def test_sqlite_timestamps_are_fixed_width_utc_text() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from commercekit.storage._sqlite import SqliteBackend
+
+    backend = SqliteBackend(":memory:", busy_timeout=1)
+    paris = timezone(timedelta(hours=1))
+    cases = {
+        datetime(5, 1, 1, tzinfo=UTC): "0005-01-01T00:00:00.000000Z",
+        datetime(2026, 3, 1, 13, 0, 0, 5, tzinfo=paris): "2026-03-01T12:00:00.000005Z",
+    }
+    for moment, text in cases.items():
+        assert backend.to_db_time(moment) == text
+        assert backend.from_db_time(text) == moment
+        assert backend.from_db_time(text).utcoffset() == timedelta(0)

@@ -88,7 +88,7 @@ def save_policy(tx: Transaction, sku: str, value: StockPolicy) -> None:
         "INSERT INTO ck_stock_policies (sku, kind, allowance, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (sku) DO UPDATE SET kind = excluded.kind,"
         " allowance = excluded.allowance, updated_at = excluded.updated_at",
-        (sku, value.kind.value, value.allowance, tx.db_time(tx.now())),
+        (sku, value.kind.value, value.allowance, tx.db_now()),
     )
 
 
@@ -168,7 +168,7 @@ def read_for_reservation(
         " SELECT 1 FROM ck_reservations r WHERE r.status = 'active' AND r.expires_at <= ?"
         " AND EXISTS (SELECT 1 FROM ck_reservation_lines l WHERE l.reservation_id = r.id"
         f" AND (l.sku {wanted.format(col='l.sku')})))",
-        (*skus, *skus, *skus, tx.db_time(tx.now()), *skus, *skus),
+        (*skus, *skus, *skus, tx.db_now(), *skus, *skus),
     ).fetchall()
     bundles: list[tuple[str, str, int]] = []
     levels: list[tuple[StockLevel, int | None]] = []

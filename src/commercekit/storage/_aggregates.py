@@ -131,7 +131,7 @@ class SqlAggregateRepository(Generic[A]):
             )
         stored: A = attrs.evolve(aggregate, version=1)  # type: ignore[misc]
         customer, status, currency, minor = self._columns(stored)
-        now = self._tx.db_time(self._tx.now())
+        now = self._tx.db_now()
         # ON CONFLICT DO NOTHING: a duplicate id is an expected conflict, not a failed
         # statement, so the transaction stays usable (PostgreSQL aborts on a failed one).
         inserted = self._tx.execute(
@@ -171,7 +171,7 @@ class SqlAggregateRepository(Generic[A]):
                 status,
                 currency,
                 minor,
-                self._tx.db_time(self._tx.now()),
+                self._tx.db_now(),
                 self._kind.dump(saved),
                 self._kind.name,
                 ident,

@@ -79,7 +79,7 @@ class SqlStockRepository:
         self._tx.execute(
             "INSERT INTO ck_stock_levels (sku, location, on_hand, reserved, stock_floor,"
             " updated_at) VALUES (?, ?, 0, 0, ?, ?) ON CONFLICT (sku, location) DO NOTHING",
-            (sku, location, floor, self._tx.db_time(self._tx.now())),
+            (sku, location, floor, self._tx.db_now()),
         )
         level = self.level(sku, location)
         assert level is not None  # inserted or already there, inside this transaction
@@ -95,7 +95,7 @@ class SqlStockRepository:
             "UPDATE ck_stock_levels SET stock_floor = ?, updated_at = ?"
             " WHERE sku = ? AND location = ? AND on_hand - reserved >= ?"
             f" RETURNING {_LEVEL}",
-            (floor, self._tx.db_time(self._tx.now()), sku, location, floor),
+            (floor, self._tx.db_now(), sku, location, floor),
         ).fetchone()
         if row is None:
             current = self._require(sku, location)
@@ -134,7 +134,7 @@ class SqlStockRepository:
             "UPDATE ck_stock_levels SET on_hand = on_hand + ?, updated_at = ?"
             " WHERE sku = ? AND location = ? AND on_hand + ? - reserved >= stock_floor"
             f" RETURNING {_LEVEL}",
-            (quantity, self._tx.db_time(self._tx.now()), sku, location, quantity),
+            (quantity, self._tx.db_now(), sku, location, quantity),
         ).fetchone()
         if row is None:
             current = self._require(sku, location)
@@ -164,7 +164,7 @@ class SqlStockRepository:
                 quantity,
                 reason,
                 reference,
-                self._tx.db_time(self._tx.now()),
+                self._tx.db_now(),
             ),
         )
 
@@ -174,7 +174,7 @@ class SqlStockRepository:
         updated = self._tx.execute(
             "UPDATE ck_stock_levels SET reserved = reserved + ?, updated_at = ?"
             " WHERE sku = ? AND location = ? AND on_hand - reserved - ? >= stock_floor",
-            (quantity, self._tx.db_time(self._tx.now()), sku, location, quantity),
+            (quantity, self._tx.db_now(), sku, location, quantity),
         ).rowcount
         return updated == 1
 
@@ -184,7 +184,7 @@ class SqlStockRepository:
         updated = self._tx.execute(
             "UPDATE ck_stock_levels SET reserved = reserved - ?, updated_at = ?"
             " WHERE sku = ? AND location = ? AND reserved >= ?",
-            (quantity, self._tx.db_time(self._tx.now()), sku, location, quantity),
+            (quantity, self._tx.db_now(), sku, location, quantity),
         ).rowcount
         if updated != 1:
             raise ReservationError(f"{sku} at {location} does not hold {quantity} reserved")
@@ -198,7 +198,7 @@ class SqlStockRepository:
             "UPDATE ck_stock_levels SET on_hand = on_hand - ?, reserved = reserved - ?,"
             " updated_at = ? WHERE sku = ? AND location = ? AND reserved >= ?"
             f" RETURNING {_LEVEL}",
-            (quantity, quantity, self._tx.db_time(self._tx.now()), sku, location, quantity),
+            (quantity, quantity, self._tx.db_now(), sku, location, quantity),
         ).fetchone()
         if row is None:
             raise ReservationError(f"{sku} at {location} does not hold {quantity} reserved")

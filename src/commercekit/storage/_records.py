@@ -55,7 +55,7 @@ class SqlIdempotencyRepository:
         check_key(scope, name="idempotency scope")
         check_key(key, name="idempotency key")
         check_key(request_hash, name="request hash")
-        now = self._tx.db_time(self._tx.now())
+        now = self._tx.db_now()
         row = self._tx.execute(
             "INSERT INTO ck_idempotency (scope, idem_key, request_hash, status, created_at,"
             " updated_at) VALUES (?, ?, ?, 'started', ?, ?)"
@@ -80,7 +80,7 @@ class SqlIdempotencyRepository:
         updated = self._tx.execute(
             "UPDATE ck_idempotency SET status = 'completed', response = ?, updated_at = ?"
             " WHERE scope = ? AND idem_key = ?",
-            (response, self._tx.db_time(self._tx.now()), scope, key),
+            (response, self._tx.db_now(), scope, key),
         ).rowcount
         if updated != 1:
             raise NotFoundError(f"no idempotency record {key!r} in scope {scope!r}")
@@ -122,7 +122,7 @@ class SqlOutboxRepository:
     def append(self, topic: str, payload: Mapping[str, Any]) -> int:
         """Add an event (``payload`` is JSON data: use the codec for money and dates)."""
         check_key(topic, name="topic")
-        now = self._tx.db_time(self._tx.now())
+        now = self._tx.db_now()
         row = self._tx.execute(
             "INSERT INTO ck_outbox (topic, payload, created_at, available_at)"
             " VALUES (?, ?, ?, ?) RETURNING id",
@@ -135,7 +135,7 @@ class SqlOutboxRepository:
         rows = self._tx.execute(
             f"SELECT {_EVENT} FROM ck_outbox WHERE delivered_at IS NULL AND available_at <= ?"
             " ORDER BY id LIMIT ?",
-            (self._tx.db_time(self._tx.now()), limit),
+            (self._tx.db_now(), limit),
         ).fetchall()
         return [self._build(row) for row in rows]
 
@@ -151,7 +151,7 @@ class SqlOutboxRepository:
         """Record that the event reached its handler."""
         self._tx.execute(
             "UPDATE ck_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?",
-            (self._tx.db_time(self._tx.now()), event_id),
+            (self._tx.db_now(), event_id),
         )
 
     def mark_failed(self, event_id: int, error: str, *, retry_at: datetime) -> None:

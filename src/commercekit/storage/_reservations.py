@@ -66,7 +66,7 @@ class SqlReservationRepository:
             check_quantity(line.quantity)
         ident = uuid.uuid4().hex
         ordered = _ordered(lines)
-        now = self._tx.db_time(self._tx.now())
+        now = self._tx.db_now()
         inserted = self._tx.execute(
             "INSERT INTO ck_reservations (id, reservation_key, status, request_hash, expires_at,"
             " created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?)"
@@ -118,7 +118,7 @@ class SqlReservationRepository:
                 "UPDATE ck_reservations SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
                 (
                     ReservationStatus(to_status).value,
-                    self._tx.db_time(self._tx.now()),
+                    self._tx.db_now(),
                     ident,
                     ReservationStatus(from_status).value,
                 ),
@@ -132,14 +132,14 @@ class SqlReservationRepository:
             self._tx.execute(
                 "UPDATE ck_reservations SET expires_at = ?, updated_at = ?"
                 " WHERE id = ? AND status = 'active'",
-                (self._tx.db_time(expires_at), self._tx.db_time(self._tx.now()), ident),
+                (self._tx.db_time(expires_at), self._tx.db_now(), ident),
             ).rowcount
             == 1
         )
 
     def expired(self, *, skus: Iterable[str] | None = None) -> list[Reservation]:
         """Active reservations past their expiry (of any of ``skus``, or all), oldest first."""
-        now = self._tx.db_time(self._tx.now())
+        now = self._tx.db_now()
         if skus is None:
             rows = self._tx.execute(
                 f"SELECT {_COLUMNS} FROM ck_reservations"

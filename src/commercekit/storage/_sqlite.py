@@ -20,7 +20,6 @@ from commercekit.storage._backend import Cursor, Params
 
 __all__ = ["SqliteBackend"]
 
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # STRICT tables (3.37) keep every column to its declared type; RETURNING needs 3.35.
 _MIN_VERSION = (3, 37, 0)
 
@@ -170,11 +169,13 @@ class SqliteBackend:
 
     def to_db_time(self, moment: datetime) -> str:
         """Fixed-width ISO 8601 UTC text, so that text order is time order."""
-        return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+        # isoformat is several times faster than strftime and zero-pads every field.
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
     def from_db_time(self, value: Any) -> datetime:
         """Parse the stored text back to an aware UTC datetime."""
-        return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(value)  # Python 3.11 reads the "Z" suffix
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
     def translate(self, exc: BaseException) -> BaseException:
         """Map :mod:`sqlite3` errors onto the commercekit tree."""

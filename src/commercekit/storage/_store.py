@@ -41,7 +41,16 @@ class Transaction:
     Obtain one with :meth:`Store.transaction`; it is valid only inside that ``with`` block.
     """
 
-    __slots__ = ("_backend", "_conn", "_failed", "_now", "_savepoints", "_store", "readonly")
+    __slots__ = (
+        "_backend",
+        "_conn",
+        "_db_now",
+        "_failed",
+        "_now",
+        "_savepoints",
+        "_store",
+        "readonly",
+    )
 
     def __init__(self, store: Store, conn: Any, *, readonly: bool) -> None:
         self._store = store
@@ -51,6 +60,7 @@ class Transaction:
         self._savepoints = 0
         self._now: datetime | None = None
         self._failed: BaseException | None = None
+        self._db_now: Any = None
 
     @property
     def store(self) -> Store:
@@ -81,6 +91,12 @@ class Transaction:
         except StorageError as exc:
             self._failed = exc
             raise
+
+    def db_now(self) -> Any:
+        """:meth:`now` as this backend stores timestamps (converted once per transaction)."""
+        if self._db_now is None:
+            self._db_now = self._backend.to_db_time(self.now())
+        return self._db_now
 
     def db_time(self, moment: datetime) -> Any:
         """``moment`` as this backend stores timestamps."""
