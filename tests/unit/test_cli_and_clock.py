@@ -30,6 +30,9 @@ def test_demo_shows_split_bills_in_three_currencies(
     assert "sqlite:///commercekit.db (sqlite)" in text
     assert "version 1 -> 2" in text and "ConflictError" in text
     assert "[True, False, True]" in text and "available 0" in text
+    # the inventory tour: a bundle expanded, a short cart refused whole, a commit
+    assert "from lyon" in text and "refused whole, nothing held" in text
+    assert "committed" in text and "sellable now: 4" in text
 
 
 def test_demo_runs_again_on_the_same_store(tmp_path: Path) -> None:
