@@ -92,6 +92,17 @@ def increment_worker(
         conflicts = done = 0
         with open_worker_store(url, schema) as store:
             barrier.wait(BARRIER_TIMEOUT)
+            # First round in lockstep: every worker reads the same version before any saves, so
+            # all saves but one are stale. The race is certain, not left to the scheduler.
+            with store.transaction(readonly=True) as tx:
+                first = tx.aggregates(COUNTER).get(ident)
+            barrier.wait(BARRIER_TIMEOUT)
+            try:
+                with store.transaction() as tx:
+                    tx.aggregates(COUNTER).save(attrs.evolve(first, value=first.value + 1))
+                done += 1
+            except ConflictError:
+                conflicts += 1
             while done < increments and len(unexpected) < 5:
                 try:
                     if (done + conflicts) % 2:

@@ -132,8 +132,8 @@ def test_concurrent_read_modify_save_loses_no_update(target: Target) -> None:
     assert final.value == PROCESSES * increments
     # One version per successful save: a save that overwrote another would leave value < version.
     assert final.version == PROCESSES * increments + 1
-    # The read and the save are separate transactions, so stale saves must have happened.
-    assert sum(r["conflicts"] for r in results) > 0
+    # The lockstep first round makes all saves but one stale: the check really ran.
+    assert sum(r["conflicts"] for r in results) >= PROCESSES - 1
 
 
 # --- b. promotion usage limit ----------------------------------------------------------------
