@@ -26,6 +26,7 @@ from commercekit.pricing import (
     PercentOffItems,
     Promotion,
 )
+from commercekit.storage import Store
 from tests.contract._storage_workers import BARRIER_TIMEOUT, _describe, _fatal, open_worker_store
 
 __all__ = ["CODES", "LIMIT", "PROMOTIONS", "checkout_worker"]
@@ -55,6 +56,36 @@ _CATALOG = {"MUG": CatalogEntry("MUG", price=Money("10.00", "EUR"))}
 _AT = datetime(2026, 5, 1, tzinfo=UTC)
 
 
+def _checkout(store: Store, customer: str | None, code: str | None, catch: bool) -> str:
+    """One checkout: ``"granted"``, ``"refused"``, or the text of an unexpected error.
+
+    With ``catch`` the refusal is caught inside the transaction, which then commits (an order
+    that goes on without the promotion): nothing may stay consumed. Without it the refusal
+    rolls the whole transaction back.
+    """
+    cart = Cart(currency="EUR", customer_id=customer).add("MUG")
+    if code is not None:
+        cart = cart.apply_coupon(code)
+    breakdown = price_cart(cart, _CATALOG, at=_AT, promotions=PROMOTIONS)
+    refusal: CouponError | None = None
+    try:
+        with store.transaction() as tx:
+            try:
+                consume_promotions(tx, breakdown, PROMOTIONS, customer_id=customer)
+            except CouponError as exc:
+                if not catch:
+                    raise
+                refusal = exc
+                tx.outbox.append("checkout.refused", {"customer": customer})
+    except CouponError as exc:
+        refusal = exc
+    except Exception as exc:
+        return _describe(exc)
+    if refusal is None:
+        return "granted"
+    return "refused" if refusal.reason == "usage_exhausted" else _describe(refusal)
+
+
 def checkout_worker(
     url: str,
     schema: str | None,
@@ -64,40 +95,16 @@ def checkout_worker(
 ) -> None:
     """Run each ``(customer_id, code)`` checkout once; report which were granted or refused."""
     try:
+        report: dict[str, Any] = {"pid": os.getpid(), "granted": [], "refused": []}
         unexpected: list[str] = []
-        granted: list[tuple[str | None, str | None]] = []
-        refused: list[tuple[str | None, str | None]] = []
         with open_worker_store(url, schema) as store:
             barrier.wait(BARRIER_TIMEOUT)
-            for customer, code in checkouts:
-                cart = Cart(currency="EUR", customer_id=customer).add("MUG")
-                if code is not None:
-                    cart = cart.apply_coupon(code)
-                breakdown = price_cart(cart, _CATALOG, at=_AT, promotions=PROMOTIONS)
-                refusal: CouponError | None = None
-                try:
-                    with store.transaction() as tx:
-                        if (len(granted) + len(refused)) % 2:
-                            # The refusal rolls the whole transaction back.
-                            consume_promotions(tx, breakdown, PROMOTIONS, customer_id=customer)
-                        else:
-                            # The checkout catches it and commits: nothing may stay consumed.
-                            try:
-                                consume_promotions(tx, breakdown, PROMOTIONS, customer_id=customer)
-                            except CouponError as exc:
-                                refusal = exc
-                                tx.outbox.append("checkout.refused", {"customer": customer})
-                    if refusal is not None:
-                        raise refusal
-                    granted.append((customer, code))
-                except CouponError as exc:
-                    if exc.reason != "usage_exhausted":
-                        unexpected.append(_describe(exc))
-                    refused.append((customer, code))
-                except Exception as exc:
-                    unexpected.append(_describe(exc))
-        results.put(
-            {"pid": os.getpid(), "granted": granted, "refused": refused, "unexpected": unexpected}
-        )
+            for index, (customer, code) in enumerate(checkouts):
+                verdict = _checkout(store, customer, code, catch=index % 2 == 0)
+                if verdict in report:
+                    report[verdict].append((customer, code))
+                else:
+                    unexpected.append(verdict)
+        results.put({**report, "unexpected": unexpected})
     except BaseException as exc:
         _fatal(results, exc)
