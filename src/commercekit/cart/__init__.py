@@ -19,6 +19,7 @@ from commercekit.cart._breakdown import (
 from commercekit.cart._cart import Cart, CartLine, line_id, merge_carts
 from commercekit.cart._codec import register_cart_hooks
 from commercekit.cart._coupons import check_coupon
+from commercekit.cart._metadata import Metadata
 from commercekit.cart._pipeline import price_cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
 from commercekit.cart._quantity import MAX_QUANTITY, MAX_QUANTITY_PLACES, Quantity, check_quantity
@@ -36,6 +37,7 @@ __all__ = [
     "CartService",
     "CouponStatus",
     "LineBreakdown",
+    "Metadata",
     "PriceChange",
     "PricingPolicy",
     "PromotionOutcome",
