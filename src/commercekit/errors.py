@@ -238,12 +238,16 @@ class PriceNotFoundError(PricingError, LookupError):
 class CouponError(PricingError):
     """A coupon was refused; :attr:`reason` says why in a stable, machine-readable word."""
 
-    def __init__(self, message: str, code: str, reason: str) -> None:
+    def __init__(
+        self, message: str, code: str | None, reason: str, *, promotion_id: str | None = None
+    ) -> None:
         super().__init__(message)
-        #: The coupon code as entered.
+        #: The coupon code as entered, or ``None`` for a promotion applied without a code.
         self.code = code
         #: Why it was refused, e.g. ``"expired"`` or ``"usage_exhausted"``.
         self.reason = reason
+        #: The promotion that refused it, or ``None`` (an unknown code).
+        self.promotion_id = promotion_id
 
 
 class PaymentError(CommerceError):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import pickle
 from decimal import Decimal
 
+import attrs
 import cattrs
 import pytest
 
@@ -13,6 +15,7 @@ from commercekit.cart import (
     MAX_QUANTITY,
     Cart,
     CartLine,
+    Metadata,
     check_quantity,
     line_id,
     merge_carts,
@@ -194,3 +197,38 @@ def _leaves(error: BaseException) -> list[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
     return [error]
+
+
+def test_metadata_is_read_only_hashable_and_round_trips() -> None:
+    source = {"gift": "yes"}
+    cart = Cart(id="c", currency="EUR", metadata={"source": "app"}).add("MUG", metadata=source)
+    source["gift"] = "no"  # the caller's dict is copied, not shared
+    line = cart.line("MUG")
+    assert isinstance(line.metadata, Metadata) and line.metadata == {"gift": "yes"}
+    with pytest.raises(TypeError):
+        line.metadata["gift"] = "no"  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        cart.metadata.clear()  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        cart.metadata._items = {}
+    same = Cart(id="c", currency="EUR", metadata=Metadata([("source", "app")])).add(
+        "MUG", metadata={"gift": "yes"}
+    )
+    assert same == cart and hash(same) == hash(cart)
+    assert hash(Metadata({"a": "1", "b": "2"})) == hash(Metadata({"b": "2", "a": "1"}))
+    assert cart != attrs.evolve(cart, metadata={"source": "web"})
+    assert pickle.loads(pickle.dumps(cart)) == cart
+    assert repr(Metadata({"a": "1"})) == "Metadata({'a': '1'})"
+    converter = make_json_converter()
+    data = json.loads(json.dumps(converter.unstructure(cart)))
+    assert data["metadata"] == {"source": "app"}
+    assert data["lines"][0]["metadata"] == {"gift": "yes"}
+    back = converter.structure(data, Cart)
+    assert back == cart and isinstance(back.metadata, Metadata)
+    data["metadata"] = ["source", "app"]
+    with pytest.raises(cattrs.ClassValidationError) as info:
+        converter.structure(data, Cart)
+    assert all(isinstance(leaf, errors.ValidationError) for leaf in _leaves(info.value))
+    data["metadata"] = {"source": 1}
+    with pytest.raises(cattrs.ClassValidationError):
+        converter.structure(data, Cart)

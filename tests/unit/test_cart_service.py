@@ -13,7 +13,11 @@ def test_save_load_quote_and_conflict() -> None:
     promo = Promotion("ten", "10%", [PercentOffItems(10)], usage_limit=1)
     with open_store("memory://") as store:
         service = CartService(store, catalog, promotions=[promo])
-        cart = service.save(Cart(id="c1", currency="USD", customer_id="ada").add("MUG", 2))
+        cart = service.save(
+            Cart(id="c1", currency="USD", customer_id="ada", metadata={"app": "ios"}).add(
+                "MUG", 2, metadata={"gift": "yes"}
+            )
+        )
         assert cart.version == 1
         loaded = service.load("c1")
         assert loaded == cart

@@ -18,10 +18,13 @@ from commercekit.cart._breakdown import (
 )
 from commercekit.cart._cart import Cart, CartLine, line_id, merge_carts
 from commercekit.cart._codec import register_cart_hooks
+from commercekit.cart._coupons import check_coupon
+from commercekit.cart._metadata import Metadata
 from commercekit.cart._pipeline import price_cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
 from commercekit.cart._quantity import MAX_QUANTITY, MAX_QUANTITY_PLACES, Quantity, check_quantity
 from commercekit.cart._service import CART_KIND, CartService
+from commercekit.cart._usage import consume_promotions, read_usage_counts, release_promotions
 
 __all__ = [
     "CART_KIND",
@@ -34,6 +37,7 @@ __all__ = [
     "CartService",
     "CouponStatus",
     "LineBreakdown",
+    "Metadata",
     "PriceChange",
     "PricingPolicy",
     "PromotionOutcome",
@@ -42,10 +46,14 @@ __all__ = [
     "ShippingBreakdown",
     "ShippingRate",
     "TaxLine",
+    "check_coupon",
     "check_quantity",
+    "consume_promotions",
     "line_id",
     "merge_carts",
     "price_cart",
     "price_changes",
+    "read_usage_counts",
     "register_cart_hooks",
+    "release_promotions",
 ]

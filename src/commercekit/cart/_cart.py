@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import attrs
 
+from commercekit.cart._metadata import Metadata, to_metadata
 from commercekit.cart._quantity import Quantity, add_quantities, check_quantity
 from commercekit.errors import CurrencyMismatchError, UnknownLineError, ValidationError
 from commercekit.money import Currency, Money, get_currency
@@ -39,14 +40,6 @@ def _options(value: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> Opt
             raise ValidationError(f"option {key!r} given twice")
         result[key] = option
     return tuple(sorted(result.items()))
-
-
-def _metadata(value: Mapping[str, str] | None) -> dict[str, str]:
-    result = dict(value or {})
-    for key, item in result.items():
-        if not isinstance(key, str) or not isinstance(item, str):
-            raise ValidationError(f"metadata must map text to text, got {key!r}: {item!r}")
-    return result
 
 
 def line_id(sku: str, options: Mapping[str, str] | Iterable[tuple[str, str]] | None = None) -> str:
@@ -84,7 +77,7 @@ class CartLine:
 
     ``seen_unit_price`` is the unit price the customer was shown, kept to report changes
     (:func:`~commercekit.cart.price_changes`). ``metadata`` is the host's (gift messages,
-    engraving text); pricing ignores it. Treat it as read-only.
+    engraving text), a read-only :class:`~commercekit.cart.Metadata`; pricing ignores it.
     """
 
     #: The product.
@@ -93,8 +86,8 @@ class CartLine:
     quantity: Quantity = attrs.field(converter=_check_quantity)
     #: Options that make this line distinct from others of the same SKU, sorted by name.
     options: Options = attrs.field(default=(), converter=_options)
-    #: The host's free-form data.
-    metadata: dict[str, str] = attrs.field(factory=dict, converter=_metadata, hash=False)
+    #: The host's free-form data (read-only).
+    metadata: Metadata = attrs.field(factory=Metadata, converter=to_metadata)
     #: The unit price the customer saw, or ``None``.
     seen_unit_price: Money | None = None
 
@@ -151,8 +144,8 @@ class Cart:
     shipping_address: Address | None = None
     #: Where the invoice goes, or ``None``.
     billing_address: Address | None = None
-    #: The host's free-form data; treat as read-only.
-    metadata: dict[str, str] = attrs.field(factory=dict, converter=_metadata, hash=False)
+    #: The host's free-form data (read-only).
+    metadata: Metadata = attrs.field(factory=Metadata, converter=to_metadata)
     #: The stored version (0: never stored).
     version: int = 0
 
@@ -198,7 +191,7 @@ class Cart:
         On an existing line, ``metadata`` keys are updated and ``seen_unit_price`` replaces
         the old one when given.
         """
-        new = CartLine(sku, quantity, options or (), metadata or {}, seen_unit_price)
+        new = CartLine(sku, quantity, options or (), to_metadata(metadata), seen_unit_price)
         self._check_money(seen_unit_price)
         lines = list(self.lines)
         for index, line in enumerate(lines):
@@ -254,7 +247,7 @@ def _combine(line: CartLine, other: CartLine) -> CartLine:
     return attrs.evolve(
         line,
         quantity=add_quantities(line.quantity, other.quantity),
-        metadata={**line.metadata, **other.metadata},
+        metadata=Metadata({**line.metadata, **other.metadata}),
         seen_unit_price=other.seen_unit_price or line.seen_unit_price,
     )
 

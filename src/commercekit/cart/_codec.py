@@ -7,9 +7,10 @@ from typing import Any
 
 import cattrs
 
+from commercekit.cart._metadata import Metadata
 from commercekit.cart._quantity import Quantity, check_quantity
 from commercekit.codec import register_hooks
-from commercekit.errors import InvalidQuantityError
+from commercekit.errors import InvalidQuantityError, ValidationError
 
 __all__ = ["register_cart_hooks"]
 
@@ -25,14 +26,22 @@ def _structure_quantity(value: Any, _: Any) -> Quantity:
     raise InvalidQuantityError(f"a quantity must be an integer or decimal text, got {value!r}")
 
 
+def _structure_metadata(value: Any, _: Any) -> Metadata:
+    if not isinstance(value, dict):
+        raise ValidationError(f"metadata must be an object of text values, got {value!r}")
+    return Metadata(value)
+
+
 @register_hooks
 def register_cart_hooks(converter: cattrs.Converter) -> None:
-    """Teach ``converter`` the quantity union.
+    """Teach ``converter`` the quantity union and :class:`~commercekit.cart.Metadata`.
 
-    An ``int`` stays a JSON integer, a ``Decimal`` becomes exact text. Registered
-    automatically on every converter the codec builds.
+    An ``int`` stays a JSON integer, a ``Decimal`` becomes exact text; metadata is a JSON
+    object. Registered automatically on every converter the codec builds.
     """
     converter.register_structure_hook(Quantity, _structure_quantity)
     converter.register_unstructure_hook(
         Quantity, lambda value: value if value.__class__ is int else str(value)
     )
+    converter.register_structure_hook(Metadata, _structure_metadata)
+    converter.register_unstructure_hook(Metadata, dict)

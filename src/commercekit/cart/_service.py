@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 from commercekit.cart._breakdown import Breakdown
 from commercekit.cart._cart import Cart
+from commercekit.cart._coupons import check_coupon
 from commercekit.cart._pipeline import price_cart
 from commercekit.cart._policy import PricingPolicy, ShippingRate
+from commercekit.cart._usage import consume_promotions, read_usage_counts
 from commercekit.ports import Catalog, ExchangeRates, StorePort, TaxCalculator
 from commercekit.pricing import Customer, PriceList, Promotion, UsageCounts
 from commercekit.storage import AggregateKind
@@ -64,17 +66,11 @@ class CartService:
             return saved
 
     def usage_for(self, cart: Cart) -> UsageCounts:
-        """The usage counts of every promotion with a limit, read from the store."""
-        totals: dict[str, int] = {}
-        mine: dict[str, int] = {}
+        """The usage counts of every limited promotion and coupon code, read from the store."""
         with self.store.transaction(readonly=True) as tx:
-            for promo in self.promotions:
-                if promo.usage_limit is None and promo.usage_limit_per_customer is None:
-                    continue
-                count = tx.promotion_usage.count(promo.id, cart.customer_id)
-                totals[promo.id] = count.total
-                mine[promo.id] = count.by_customer
-        return UsageCounts(promotions=totals, customer=mine)
+            return read_usage_counts(
+                tx, self.promotions, customer_id=cart.customer_id, coupons=cart.coupons
+            )
 
     def quote(
         self,
@@ -98,3 +94,31 @@ class CartService:
             exchange_rates=self.exchange_rates,
             policy=self.policy,
         )
+
+    def apply_coupon(
+        self,
+        cart: Cart,
+        code: str,
+        *,
+        customer: Customer | None = None,
+        shipping: ShippingRate | None = None,
+    ) -> tuple[Cart, Breakdown]:
+        """``cart`` with ``code`` applied and its quote, if the code is accepted.
+
+        A refused code is a :class:`~commercekit.errors.CouponError` saying why (see
+        :func:`~commercekit.cart.check_coupon`); nothing is saved either way.
+        """
+        with_code = cart.apply_coupon(code)
+        quote = self.quote(with_code, customer=customer, shipping=shipping)
+        check_coupon(quote, code)
+        return with_code, quote
+
+    def consume_usage(self, breakdown: Breakdown, *, customer_id: str | None) -> tuple[str, ...]:
+        """Consume the uses of the promotions and codes ``breakdown`` applied, all or none.
+
+        Runs :func:`~commercekit.cart.consume_promotions` with this service's promotions in a
+        store transaction; called inside the checkout's own transaction it joins it (as a
+        savepoint), so the uses are kept only if the order is.
+        """
+        with self.store.transaction() as tx:
+            return consume_promotions(tx, breakdown, self.promotions, customer_id=customer_id)

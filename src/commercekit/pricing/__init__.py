@@ -41,17 +41,20 @@ from commercekit.pricing._price_lists import (
 )
 from commercekit.pricing._promotions import (
     CODE_ALPHABET,
+    CODE_COUNTER_PREFIX,
     CouponRefusal,
     Lane,
     Promotion,
     Stacking,
     UsageCounts,
+    code_counter_id,
     generate_coupon_codes,
 )
 from commercekit.pricing._tax import Address, FlatTaxTable, TaxRate
 
 __all__ = [
     "CODE_ALPHABET",
+    "CODE_COUNTER_PREFIX",
     "Action",
     "Address",
     "AmountOffItems",
@@ -88,6 +91,7 @@ __all__ = [
     "TaxRate",
     "TieredSpend",
     "UsageCounts",
+    "code_counter_id",
     "convert",
     "generate_coupon_codes",
     "normalize_code",

@@ -20,7 +20,10 @@ How promotions combine (the whole rule set; nothing else is implied):
 - **Usage limits.** ``usage_limit`` (all customers), ``usage_limit_per_customer`` and
   ``usage_limit_per_code`` are compared with the counts in :class:`UsageCounts`, which the
   caller reads from the store; a promotion at its limit is refused as ``usage_exhausted``.
-  Quoting never consumes a use: the checkout consumes it atomically in the store.
+  Quoting never consumes a use: the checkout consumes it atomically in the store
+  (:func:`commercekit.cart.consume_promotions`). Code counters live beside promotion counters
+  under :func:`code_counter_id` (``"code:" + CODE``), so no promotion id may start with
+  ``"code:"``.
 """
 
 from __future__ import annotations
@@ -37,13 +40,27 @@ from commercekit.pricing._actions import Action
 from commercekit.pricing._conditions import Condition, CouponCode, normalize_code
 
 __all__ = [
+    "CODE_COUNTER_PREFIX",
     "CouponRefusal",
     "Lane",
     "Promotion",
     "Stacking",
     "UsageCounts",
+    "code_counter_id",
     "generate_coupon_codes",
 ]
+
+#: The prefix of the usage counter of a coupon code; promotion ids may not start with it.
+CODE_COUNTER_PREFIX = "code:"
+
+
+def code_counter_id(code: str) -> str:
+    """The usage counter under which uses of coupon ``code`` are counted (normalized).
+
+    >>> code_counter_id(" vip-7 ")
+    'code:VIP-7'
+    """
+    return CODE_COUNTER_PREFIX + normalize_code(code)
 
 
 class Lane(enum.StrEnum):
@@ -147,6 +164,10 @@ class Promotion:
     def __attrs_post_init__(self) -> None:
         if not self.id:
             raise ValidationError("a promotion needs an id")
+        if self.id.startswith(CODE_COUNTER_PREFIX):
+            raise ValidationError(
+                f"a promotion id may not start with {CODE_COUNTER_PREFIX!r}: {self.id!r}"
+            )
         if self.max_discount is not None and self.max_discount.amount < 0:
             raise ValidationError(f"max_discount must not be negative, got {self.max_discount}")
 
