@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import attrs
+
 from commercekit.errors import InvalidQuantityError, InventoryError
 from commercekit.inventory._checks import Row
 from commercekit.storage import Reservation, ReservationStatus
@@ -15,9 +17,20 @@ from commercekit.storage._checks import MAX_QUANTITY
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
+    from commercekit.inventory._tables import ReservationRead
     from commercekit.storage import StockLevel, Transaction
 
-__all__ = ["ACTIVE", "EXPIRED", "Existing", "Retry", "expand", "expire", "plan"]
+__all__ = [
+    "ACTIVE",
+    "EXPIRED",
+    "Draft",
+    "Existing",
+    "Retry",
+    "draft",
+    "expand",
+    "expire",
+    "plan",
+]
 
 ACTIVE = ReservationStatus.ACTIVE
 EXPIRED = ReservationStatus.EXPIRED
@@ -36,6 +49,7 @@ class Existing(Exception):
 
 
 def expand(requested: dict[str, int], components: list[tuple[str, str, int]]) -> dict[str, int]:
+    """Units per SKU with every bundle replaced by its components (summed with the rest)."""
     if not components:
         return requested
     bundles: dict[str, list[tuple[str, int]]] = {}
@@ -72,6 +86,7 @@ def plan(
     demand: dict[str, int],
     levels: list[StockLevel],
 ) -> dict[Row, int]:
+    """Units per stock row as ``strategy`` allocates ``demand``, checked against ``levels``."""
     by_row = {(level.sku, level.location): level for level in levels}
     plan: dict[Row, int] = {}
     for line in strategy.allocate(dict(demand), list(levels)):
@@ -89,3 +104,69 @@ def plan(
     if any(units > demand[sku] for sku, units in planned.items()):
         raise InventoryError(f"allocation strategy {strategy!r} allocated more than asked")
     return plan
+
+
+class Draft:
+    """A cart's plan: units per stock row, holds to give back, and what stops it.
+
+    ``unknown`` names SKUs stocked nowhere and ``shortages`` the units missing per SKU; when
+    either is set the plan cannot be taken.
+    """
+
+    __slots__ = ("freed", "plan", "shortages", "thresholds", "unknown")
+
+    def __init__(
+        self,
+        plan: dict[Row, int],
+        thresholds: dict[Row, int | None],
+        freed: dict[Row, int],
+        unknown: tuple[str, ...] = (),
+        shortages: dict[str, int] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.thresholds = thresholds
+        self.freed = freed
+        self.unknown = unknown
+        self.shortages = shortages or {}
+
+
+def draft(
+    read: ReservationRead,
+    requested: dict[str, int],
+    strategy: AllocationStrategy,
+    tx: Transaction | None,
+) -> Draft | None:
+    """Plan a cart from what :func:`~commercekit.inventory._tables.read_for_reservation` read.
+
+    With ``tx``, expired holds on the cart's SKUs are marked expired in it first (their units
+    count as free in the plan and are given back while taking it). Without one (a plan made
+    before the transaction) the answer is ``None`` when there are any: plan inside it instead.
+    """
+    components, snapshot, any_expired = read
+    demand = expand(requested, components)
+    freed: dict[Row, int] = {}
+    if any_expired:
+        if tx is None:
+            return None
+        freed = expire(tx, sorted(demand, key=str.encode))
+    levels: list[StockLevel] = []
+    thresholds: dict[Row, int | None] = {}
+    for level, threshold in snapshot:
+        if level.sku not in demand:
+            continue  # a bundle SKU that also has a stock row of its own
+        row = (level.sku, level.location)
+        if row in freed:
+            level = attrs.evolve(level, reserved=level.reserved - freed[row])
+        levels.append(level)
+        thresholds[row] = threshold
+    skus = sorted(demand, key=str.encode)
+    stocked = {level.sku for level in levels}
+    unknown = tuple(sku for sku in skus if sku not in stocked)
+    if unknown:
+        return Draft({}, thresholds, freed, unknown=unknown)
+    rows = plan(strategy, demand, levels)
+    planned: dict[str, int] = dict.fromkeys(demand, 0)
+    for (sku, _), units in rows.items():
+        planned[sku] += units
+    shortages = {sku: demand[sku] - planned[sku] for sku in skus if planned[sku] < demand[sku]}
+    return Draft(rows, thresholds, freed, shortages=shortages)
