@@ -85,8 +85,11 @@ def plan(
     strategy: AllocationStrategy,
     demand: dict[str, int],
     levels: list[StockLevel],
-) -> dict[Row, int]:
-    """Units per stock row as ``strategy`` allocates ``demand``, checked against ``levels``."""
+) -> tuple[dict[Row, int], dict[str, int]]:
+    """Units per stock row as ``strategy`` allocates ``demand``, checked against ``levels``.
+
+    Also returns the units planned per SKU (at most its demand; less where stock is short).
+    """
     by_row = {(level.sku, level.location): level for level in levels}
     plan: dict[Row, int] = {}
     for line in strategy.allocate(dict(demand), list(levels)):
@@ -98,12 +101,12 @@ def plan(
         plan[row] = plan.get(row, 0) + units
         if plan[row] > level.available - level.floor:
             raise InventoryError(f"allocation strategy {strategy!r} overfilled {row}")
-    planned: dict[str, int] = {}
+    planned: dict[str, int] = dict.fromkeys(demand, 0)
     for (sku, _), units in plan.items():
-        planned[sku] = planned.get(sku, 0) + units
+        planned[sku] += units
     if any(units > demand[sku] for sku, units in planned.items()):
         raise InventoryError(f"allocation strategy {strategy!r} allocated more than asked")
-    return plan
+    return plan, planned
 
 
 class Draft:
@@ -159,14 +162,16 @@ def draft(
             level = attrs.evolve(level, reserved=level.reserved - freed[row])
         levels.append(level)
         thresholds[row] = threshold
-    skus = sorted(demand, key=str.encode)
     stocked = {level.sku for level in levels}
-    unknown = tuple(sku for sku in skus if sku not in stocked)
-    if unknown:
+    if len(stocked) < len(demand):
+        unknown = tuple(sku for sku in sorted(demand, key=str.encode) if sku not in stocked)
         return Draft({}, thresholds, freed, unknown=unknown)
-    rows = plan(strategy, demand, levels)
-    planned: dict[str, int] = dict.fromkeys(demand, 0)
-    for (sku, _), units in rows.items():
-        planned[sku] += units
-    shortages = {sku: demand[sku] - planned[sku] for sku in skus if planned[sku] < demand[sku]}
+    rows, planned = plan(strategy, demand, levels)
+    if planned == demand:
+        return Draft(rows, thresholds, freed)
+    shortages = {
+        sku: demand[sku] - planned[sku]
+        for sku in sorted(demand, key=str.encode)
+        if planned[sku] < demand[sku]
+    }
     return Draft(rows, thresholds, freed, shortages=shortages)
