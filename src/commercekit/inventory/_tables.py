@@ -6,11 +6,12 @@ through the guarded statements of :class:`~commercekit.storage.SqlStockRepositor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from commercekit.inventory._policy import PolicyKind, StockPolicy
-from commercekit.storage import StockLevel
+from commercekit.storage import StockLevel, Store
 
 if TYPE_CHECKING:
     from commercekit.storage import Transaction
@@ -140,20 +141,13 @@ def snapshot(tx: Transaction, skus: Sequence[str]) -> list[tuple[StockLevel, int
     ]
 
 
-def read_for_reservation(
-    tx: Transaction, skus: Sequence[str]
-) -> tuple[list[tuple[str, str, int]], list[tuple[StockLevel, int | None]], bool]:
-    """What a reservation of ``skus`` needs to plan, in one statement (one round trip).
-
-    Returns the bundle components among ``skus``; the stock rows (with their low-stock
-    thresholds) of ``skus`` and of those components; and whether any active reservation on
-    them is past its expiry (only then does the caller look them up and free them).
-    """
-    marks = _marks(len(skus))
+@functools.lru_cache(maxsize=64)
+def _reservation_sql(count: int) -> str:
+    marks = _marks(count)
     wanted = f"IN ({marks}) OR {{col}} IN (SELECT component_sku FROM ck_bundle_components" + (
         f" WHERE bundle_sku IN ({marks}))"
     )
-    rows = tx.execute(
+    return (
         "SELECT 'b', bundle_sku, component_sku, quantity, NULL, NULL, NULL"
         f" FROM ck_bundle_components WHERE bundle_sku IN ({marks})"
         " UNION ALL"
@@ -167,18 +161,54 @@ def read_for_reservation(
         " SELECT 'x', NULL, NULL, NULL, NULL, NULL, NULL WHERE EXISTS ("
         " SELECT 1 FROM ck_reservations r WHERE r.status = 'active' AND r.expires_at <= ?"
         " AND EXISTS (SELECT 1 FROM ck_reservation_lines l WHERE l.reservation_id = r.id"
-        f" AND (l.sku {wanted.format(col='l.sku')})))",
-        (*skus, *skus, *skus, tx.db_now(), *skus, *skus),
-    ).fetchall()
+        f" AND (l.sku {wanted.format(col='l.sku')})))"
+    )
+
+
+ReservationRead = tuple[list[tuple[str, str, int]], list[tuple[StockLevel, int | None]], bool]
+
+
+def _parse(rows: Iterable[Any]) -> ReservationRead:
     bundles: list[tuple[str, str, int]] = []
     levels: list[tuple[StockLevel, int | None]] = []
     expired = False
     for r in rows:
-        if r[0] == "b":
-            bundles.append((str(r[1]), str(r[2]), int(r[3])))
-        elif r[0] == "s":
-            level = StockLevel(str(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5]))
-            levels.append((level, None if r[6] is None else int(r[6])))
+        kind = r[0]
+        if kind == "s":
+            levels.append((StockLevel(r[1], r[2], r[3], r[4], r[5]), r[6]))
+        elif kind == "b":
+            bundles.append((r[1], r[2], r[3]))
         else:
             expired = True
     return bundles, levels, expired
+
+
+@overload
+def read_for_reservation(source: Transaction, skus: Sequence[str]) -> ReservationRead: ...
+
+
+@overload
+def read_for_reservation(source: Store, skus: Sequence[str]) -> ReservationRead | None: ...
+
+
+def read_for_reservation(
+    source: Transaction | Store, skus: Sequence[str]
+) -> ReservationRead | None:
+    """What a reservation of ``skus`` needs to plan, in one statement (one round trip).
+
+    Returns the bundle components among ``skus``; the stock rows (with their low-stock
+    thresholds) of ``skus`` and of those components; and whether any active reservation on
+    them is past its expiry (only then does the caller look them up and free them).
+
+    Read in the transaction ``source``, or given the store, before any transaction and
+    outside its write lock (``None`` if the store cannot: see ``Store._read_unlocked``).
+    """
+    sql = _reservation_sql(len(skus))
+
+    def params(db_now: Any) -> tuple[Any, ...]:
+        return (*skus, *skus, *skus, db_now, *skus, *skus)
+
+    if isinstance(source, Store):
+        rows = source._read_unlocked(sql, params)
+        return None if rows is None else _parse(rows)
+    return _parse(source.execute(sql, params(source.db_now())).fetchall())

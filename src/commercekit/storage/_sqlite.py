@@ -170,7 +170,9 @@ class SqliteBackend:
     def to_db_time(self, moment: datetime) -> str:
         """Fixed-width ISO 8601 UTC text, so that text order is time order."""
         # isoformat is several times faster than strftime and zero-pads every field.
-        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        if moment.tzinfo is not UTC:  # the store clock's times are UTC already: skip the call
+            moment = moment.astimezone(UTC)
+        return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
     def from_db_time(self, value: Any) -> datetime:
         """Parse the stored text back to an aware UTC datetime."""

@@ -1,0 +1,104 @@
+"""Input checks and small helpers shared by the inventory service's parts."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from commercekit.errors import InvalidQuantityError, ValidationError
+from commercekit.storage import ReservationLine
+from commercekit.storage._checks import MAX_QUANTITY, check_key, check_quantity
+
+__all__ = [
+    "Lines",
+    "Row",
+    "check_sku",
+    "check_text",
+    "check_ttl",
+    "normalize_lines",
+    "request_hash",
+    "row_order",
+    "shortage_text",
+]
+
+Row = tuple[str, str]
+Lines = Mapping[str, int] | Iterable[tuple[str, int]] | Iterable[ReservationLine]
+
+
+def row_order(row: Row) -> tuple[bytes, bytes]:
+    """The sort key of a stock row: (SKU, location) as bytes, the order rows are locked in."""
+    return (row[0].encode(), row[1].encode())
+
+
+def check_sku(value: Any, *, name: str = "sku") -> str:
+    """A SKU or location name: 1-200 characters of valid Unicode text without NUL."""
+    check_key(value, name=name)
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValidationError(f"{name} must be valid Unicode text: {value!r}") from None
+    return str(value)
+
+
+def check_text(value: Any, *, name: str, required: bool = False) -> str | None:
+    """A reason or reference: ``None`` (unless ``required``) or 1-500 characters without NUL."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 500 or "\x00" in value:
+        raise ValidationError(f"{name} must be text of 1-500 characters without NUL: {value!r}")
+    return value
+
+
+def check_ttl(value: Any) -> timedelta:
+    """A reservation TTL: a positive timedelta of at most 366 days."""
+    if not isinstance(value, timedelta) or not timedelta(0) < value <= timedelta(days=366):
+        raise ValidationError(f"a reservation TTL is a timedelta in (0, 366 days], got {value!r}")
+    return value
+
+
+def normalize_lines(lines: Any) -> dict[str, int]:
+    """Cart lines as units per SKU, summed across lines; every SKU and quantity checked.
+
+    ``lines`` is a mapping of SKU to units, or an iterable of ``(sku, units)`` pairs or of
+    objects with ``sku`` and ``quantity`` attributes (a SKU may appear on several lines).
+
+    >>> normalize_lines([("TEE", 1), ("MUG", 2), ("TEE", 3)])
+    {'TEE': 4, 'MUG': 2}
+    """
+    if isinstance(lines, Mapping):
+        items: list[Any] = list(lines.items())
+    elif isinstance(lines, str | bytes) or not isinstance(lines, Iterable):
+        raise ValidationError(f"cart lines are a mapping or an iterable of lines, got {lines!r}")
+    else:
+        items = list(lines)
+    demand: dict[str, int] = {}
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 2:
+            sku, units = item
+        elif hasattr(item, "sku") and hasattr(item, "quantity"):
+            sku, units = item.sku, item.quantity
+        else:
+            raise ValidationError(f"a cart line is (sku, quantity), got {item!r}")
+        check_sku(sku)
+        check_quantity(units)
+        total = demand.get(sku, 0) + units
+        if total > MAX_QUANTITY:
+            raise InvalidQuantityError(f"{total} units of {sku} is beyond {MAX_QUANTITY}")
+        demand[sku] = total
+    if not demand:
+        raise ValidationError("nothing to reserve: the cart has no lines")
+    return demand
+
+
+def request_hash(demand: Mapping[str, int]) -> str:
+    """A digest of the requested units per SKU: the same cart in any order, the same hash."""
+    # SKUs never contain NUL (check_sku), so NUL-separated text is unambiguous.
+    text = "\x00".join(f"{sku}\x00{units}" for sku, units in sorted(demand.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def shortage_text(shortages: Mapping[str, int]) -> str:
+    """``"SKU short by N, ..."`` for an error message."""
+    return ", ".join(f"{sku} short by {units}" for sku, units in shortages.items())

@@ -1,0 +1,35 @@
+"""Low-stock events: written to the outbox in the transaction of the change that crosses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from commercekit.inventory import _tables
+from commercekit.inventory._policy import LOW_STOCK_TOPIC
+
+if TYPE_CHECKING:
+    from commercekit.storage import StockLevel, Transaction
+
+__all__ = ["low_stock"]
+
+
+def low_stock(tx: Transaction, level: StockLevel, before: int, threshold: Any = ...) -> None:
+    """Write a ``stock.low`` event if available stock crossed the threshold of ``level``.
+
+    Crossing means going from ``before`` (above it) to at or below it. The threshold is read
+    from the store unless given (``None``: the row has none).
+    """
+    if threshold is ...:
+        threshold = _tables.threshold(tx, level.sku, level.location)
+    if threshold is not None and before > threshold >= level.available:
+        tx.outbox.append(
+            LOW_STOCK_TOPIC,
+            {
+                "sku": level.sku,
+                "location": level.location,
+                "available": level.available,
+                "on_hand": level.on_hand,
+                "reserved": level.reserved,
+                "threshold": threshold,
+            },
+        )

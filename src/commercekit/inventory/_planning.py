@@ -1,0 +1,177 @@
+"""Planning a reservation: bundles expanded, expired holds found, locations allocated.
+
+The plan comes from a plain read; the guarded statements that follow decide. When one of them
+finds the stock moved since the read, :class:`Retry` makes the caller plan again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from commercekit.errors import InvalidQuantityError, InventoryError
+from commercekit.inventory._checks import Row
+from commercekit.storage import Reservation, ReservationStatus
+from commercekit.storage._checks import MAX_QUANTITY
+
+if TYPE_CHECKING:
+    from commercekit.inventory._allocation import AllocationStrategy
+    from commercekit.inventory._tables import ReservationRead
+    from commercekit.storage import StockLevel, Transaction
+
+__all__ = [
+    "ACTIVE",
+    "EXPIRED",
+    "Draft",
+    "Existing",
+    "Retry",
+    "draft",
+    "expand",
+    "expire",
+    "plan",
+]
+
+ACTIVE = ReservationStatus.ACTIVE
+EXPIRED = ReservationStatus.EXPIRED
+
+
+class Retry(Exception):
+    """The stock moved between the plan and the guarded statement: plan again."""
+
+
+class Existing(Exception):
+    """The key already names a reservation: roll back and replay it."""
+
+    def __init__(self, reservation: Reservation) -> None:
+        super().__init__(reservation.key)
+        self.reservation = reservation
+
+
+def expand(requested: dict[str, int], components: list[tuple[str, str, int]]) -> dict[str, int]:
+    """Units per SKU with every bundle replaced by its components (summed with the rest)."""
+    if not components:
+        return requested
+    bundles: dict[str, list[tuple[str, int]]] = {}
+    for bundle_sku, component, units in components:
+        bundles.setdefault(bundle_sku, []).append((component, units))
+    demand: dict[str, int] = {}
+    for sku, units in requested.items():
+        for part, each in bundles.get(sku, [(sku, 1)]):
+            demand[part] = demand.get(part, 0) + units * each
+    too_many = [sku for sku, units in demand.items() if units > MAX_QUANTITY]
+    if too_many:
+        raise InvalidQuantityError(f"the cart needs more than {MAX_QUANTITY} of {too_many}")
+    return demand
+
+
+def expire(tx: Transaction, skus: list[str]) -> dict[Row, int]:
+    """Mark expired reservations on ``skus`` expired; return the holds to give back.
+
+    Only the status flips here (reservation rows, in the storage's expiry order); the
+    holds are given back by the caller in its byte-ordered pass over stock rows, so no
+    transaction ever locks stock rows out of order.
+    """
+    freed: dict[Row, int] = {}
+    for expired in tx.reservations.expired(skus=skus):
+        if tx.reservations.transition(expired.id, ACTIVE, EXPIRED):
+            for line in expired.lines:
+                row = (line.sku, line.location)
+                freed[row] = freed.get(row, 0) + line.quantity
+    return freed
+
+
+def plan(
+    strategy: AllocationStrategy,
+    demand: dict[str, int],
+    levels: list[StockLevel],
+) -> tuple[dict[Row, int], dict[str, int]]:
+    """Units per stock row as ``strategy`` allocates ``demand``, checked against ``levels``.
+
+    Also returns the units planned per SKU (at most its demand; less where stock is short).
+    """
+    by_row = {(level.sku, level.location): level for level in levels}
+    plan: dict[Row, int] = {}
+    for line in strategy.allocate(dict(demand), list(levels)):
+        row = (line.sku, line.location)
+        level = by_row.get(row)
+        units = line.quantity
+        if level is None or isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise InventoryError(f"allocation strategy {strategy!r} returned a bad line {line}")
+        plan[row] = plan.get(row, 0) + units
+        if plan[row] > level.available - level.floor:
+            raise InventoryError(f"allocation strategy {strategy!r} overfilled {row}")
+    planned: dict[str, int] = dict.fromkeys(demand, 0)
+    for (sku, _), units in plan.items():
+        planned[sku] += units
+    if any(units > demand[sku] for sku, units in planned.items()):
+        raise InventoryError(f"allocation strategy {strategy!r} allocated more than asked")
+    return plan, planned
+
+
+class Draft:
+    """A cart's plan: units per stock row, holds to give back, and what stops it.
+
+    ``unknown`` names SKUs stocked nowhere and ``shortages`` the units missing per SKU; when
+    either is set the plan cannot be taken.
+    """
+
+    __slots__ = ("freed", "plan", "shortages", "thresholds", "unknown")
+
+    def __init__(
+        self,
+        plan: dict[Row, int],
+        thresholds: dict[Row, int | None],
+        freed: dict[Row, int],
+        unknown: tuple[str, ...] = (),
+        shortages: dict[str, int] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.thresholds = thresholds
+        self.freed = freed
+        self.unknown = unknown
+        self.shortages = shortages or {}
+
+
+def draft(
+    read: ReservationRead,
+    requested: dict[str, int],
+    strategy: AllocationStrategy,
+    tx: Transaction | None,
+) -> Draft | None:
+    """Plan a cart from what :func:`~commercekit.inventory._tables.read_for_reservation` read.
+
+    With ``tx``, expired holds on the cart's SKUs are marked expired in it first (their units
+    count as free in the plan and are given back while taking it). Without one (a plan made
+    before the transaction) the answer is ``None`` when there are any: plan inside it instead.
+    """
+    components, snapshot, any_expired = read
+    demand = expand(requested, components)
+    freed: dict[Row, int] = {}
+    if any_expired:
+        if tx is None:
+            return None
+        freed = expire(tx, sorted(demand, key=str.encode))
+    levels: list[StockLevel] = []
+    thresholds: dict[Row, int | None] = {}
+    for level, threshold in snapshot:
+        if level.sku not in demand:
+            continue  # a bundle SKU that also has a stock row of its own
+        row = (level.sku, level.location)
+        if row in freed:
+            level = attrs.evolve(level, reserved=level.reserved - freed[row])
+        levels.append(level)
+        thresholds[row] = threshold
+    stocked = {level.sku for level in levels}
+    if len(stocked) < len(demand):
+        unknown = tuple(sku for sku in sorted(demand, key=str.encode) if sku not in stocked)
+        return Draft({}, thresholds, freed, unknown=unknown)
+    rows, planned = plan(strategy, demand, levels)
+    if planned == demand:
+        return Draft(rows, thresholds, freed)
+    shortages = {
+        sku: demand[sku] - planned[sku]
+        for sku in sorted(demand, key=str.encode)
+        if planned[sku] < demand[sku]
+    }
+    return Draft(rows, thresholds, freed, shortages=shortages)

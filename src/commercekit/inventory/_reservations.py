@@ -1,0 +1,171 @@
+"""Cart reservations: every line or none, idempotent on the reservation key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from commercekit.errors import (
+    ConflictError,
+    IdempotencyConflictError,
+    InsufficientStockError,
+    UnknownSkuError,
+)
+from commercekit.inventory import _tables
+from commercekit.inventory._base import ServiceParts
+from commercekit.inventory._checks import (
+    Lines,
+    check_sku,
+    check_ttl,
+    normalize_lines,
+    row_order,
+    shortage_text,
+)
+from commercekit.inventory._checks import request_hash as hash_request
+from commercekit.inventory._events import low_stock
+from commercekit.inventory._planning import Draft, Existing, Retry, draft
+from commercekit.storage import Reservation, ReservationLine
+
+if TYPE_CHECKING:
+    from commercekit.inventory._allocation import AllocationStrategy
+    from commercekit.storage import Store, Transaction
+
+__all__ = ["Reserving"]
+
+
+class Reserving(ServiceParts):
+    """Taking stock for a cart (part of ``InventoryService``)."""
+
+    def reserve(
+        self,
+        key: str,
+        lines: Lines,
+        *,
+        ttl: timedelta | None = None,
+        strategy: AllocationStrategy | None = None,
+    ) -> Reservation:
+        """Hold stock for every line of a cart, or for none of them.
+
+        Units are summed per SKU across lines and across bundle components, expired holds on
+        those SKUs are freed first, the strategy chooses locations, and each stock row is then
+        taken with one guarded statement, in (SKU, location) byte order.
+
+        Idempotent on ``key``: the same key with the same lines (in any order) returns the
+        reservation made the first time, whatever its status now; the same key with other
+        lines raises :class:`~commercekit.errors.IdempotencyConflictError`. If stock is short,
+        raises :class:`~commercekit.errors.InsufficientStockError` whose ``shortages`` name
+        every SKU short, and nothing is held.
+        """
+        check_sku(key, name="reservation key")
+        requested = normalize_lines(lines)
+        digest = hash_request(requested)
+        ttl = self.ttl if ttl is None else check_ttl(ttl)
+        plan_with = self.strategy if strategy is None else strategy
+        skus = sorted(requested, key=str.encode)
+        store = self.store
+        for attempt in range(1, self.max_attempts + 1):
+            final = attempt == self.max_attempts
+            try:
+                early = None if final else self._draft_early(store, skus, requested, plan_with)
+                with store.transaction() as tx:
+                    if early is None:
+                        early = self._draft(tx, key, skus, requested, plan_with)
+                    return self._take(tx, key, early, digest, ttl, final=final)
+            except Retry:
+                continue
+            except Existing as found:
+                return self._replay(found.reservation, digest)
+            except ConflictError:
+                with store.transaction(readonly=True) as tx:
+                    existing = tx.reservations.by_key(key)
+                if existing is None:
+                    raise
+                return self._replay(existing, digest)
+        raise AssertionError("unreachable: the final attempt raises")  # pragma: no cover
+
+    @staticmethod
+    def _replay(existing: Reservation, request_hash: str) -> Reservation:
+        if existing.request_hash != request_hash:
+            raise IdempotencyConflictError(
+                f"reservation key {existing.key!r} was already used for other lines"
+            )
+        return existing
+
+    @staticmethod
+    def _draft_early(
+        store: Store, skus: list[str], requested: dict[str, int], strategy: AllocationStrategy
+    ) -> Draft | None:
+        """Plan before the transaction (SQLite: outside its write lock), or ``None``.
+
+        ``None`` when the store cannot read outside a transaction, or when the plan meets
+        anything but the plain case (expired holds to free, SKUs unknown or short): those are
+        planned again inside the transaction, where they are decided.
+        """
+        read = _tables.read_for_reservation(store, skus)
+        if read is None:
+            return None
+        early = draft(read, requested, strategy, None)
+        if early is None or early.unknown or early.shortages:
+            return None
+        return early
+
+    @staticmethod
+    def _draft(
+        tx: Transaction,
+        key: str,
+        skus: list[str],
+        requested: dict[str, int],
+        strategy: AllocationStrategy,
+    ) -> Draft:
+        """Plan inside the transaction: read, free expired holds, refuse unknown or short SKUs."""
+        # One read plans the whole cart: bundles, stock rows, and whether holds expired. It
+        # is a plain read; the guarded updates that take the plan are what decide.
+        planned = draft(_tables.read_for_reservation(tx, skus), requested, strategy, tx)
+        assert planned is not None  # with a transaction, expired holds are freed in it
+        if planned.unknown:
+            unknown = planned.unknown
+            raise UnknownSkuError(f"not stocked anywhere: {list(unknown)}", unknown)
+        if planned.shortages:
+            existing = tx.reservations.by_key(key)
+            if existing is not None:
+                raise Existing(existing)
+            shortages = planned.shortages
+            raise InsufficientStockError(
+                f"cannot reserve {key!r}: {shortage_text(shortages)}", shortages
+            )
+        return planned
+
+    @staticmethod
+    def _take(
+        tx: Transaction, key: str, planned: Draft, digest: str, ttl: timedelta, *, final: bool
+    ) -> Reservation:
+        """Take the plan, then record the reservation.
+
+        Freed holds are given back and planned units taken with one guarded statement per row,
+        in byte order. A guard that fails means the stock moved since the plan: :class:`Retry`,
+        or on the ``final`` attempt the shortage it found.
+        """
+        plan, freed, stock = planned.plan, planned.freed, tx.stock
+        rows = sorted(plan.keys() | freed.keys(), key=row_order) if freed or len(plan) > 1 else plan
+        for row in rows:
+            if row in freed:
+                stock.unreserve(row[0], row[1], freed[row])
+            units = plan.get(row, 0)
+            if not units:
+                continue
+            if not stock.reserve(row[0], row[1], units):
+                if not final:
+                    raise Retry
+                current = stock.level(row[0], row[1])
+                assert current is not None
+                short = {row[0]: units - (current.available - current.floor)}
+                raise InsufficientStockError(
+                    f"cannot reserve {key!r}: {shortage_text(short)} at {row[1]}", short
+                )
+            threshold = planned.thresholds.get(row)
+            if threshold is not None:
+                after = stock.level(row[0], row[1])
+                assert after is not None
+                low_stock(tx, after, after.available + units - freed.get(row, 0), threshold)
+        lines = [ReservationLine(sku, location, units) for (sku, location), units in plan.items()]
+        return tx.reservations.create(key, lines, expires_at=tx.now() + ttl, request_hash=digest)
