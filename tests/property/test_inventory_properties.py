@@ -16,11 +16,23 @@ from hypothesis import strategies as st
 from commercekit import open_store
 from commercekit.clock import ManualClock
 from commercekit.errors import (
+    CommerceError,
     InsufficientStockError,
     ReservationError,
     UnknownSkuError,
 )
-from commercekit.inventory import InventoryService, NearestLocation, StockPolicy
+from commercekit.inventory import (
+    AllocationStrategy,
+    FewestShipments,
+    InventoryService,
+    NearestLocation,
+    PriorityOrder,
+    StockPolicy,
+)
+from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
+from commercekit.inventory._checks import normalize_lines
+from commercekit.inventory._planning import draft
+from commercekit.storage import StockLevel
 from tests._inventory import audit
 
 SKUS = ["A", "B", "é"]
@@ -119,3 +131,67 @@ def test_random_operations_keep_every_invariant(
                 actual = {(lv.sku, lv.location): lv.on_hand for lv in tx.stock.levels()}
             assert actual == {row: n for row, n in on_hand.items() if row in actual}
             assert all(n == 0 for row, n in on_hand.items() if row not in actual)
+
+
+class _Chooser(PriorityOrder):
+    """A subclass of a built-in: its type is not trusted to need no choice, so it is asked."""
+
+
+levels = st.builds(
+    lambda on_hand, reserved, floor: (on_hand, reserved, floor),
+    st.integers(0, 9),
+    st.integers(0, 9),
+    st.integers(-3, 0),
+)
+
+
+@given(
+    st.dictionaries(st.sampled_from(SKUS), st.tuples(location, levels), min_size=1),
+    st.dictionaries(st.sampled_from([*SKUS, "Z"]), units, min_size=1),
+    st.dictionaries(st.sampled_from(SKUS), st.integers(0, 5)),
+    st.sampled_from(
+        [PriorityOrder(), PriorityOrder(["y"]), FewestShipments(), NearestLocation(len)]
+    ),
+)
+def test_one_row_per_sku_plans_as_the_strategy_would(
+    rows: dict[str, tuple[str, tuple[int, int, int]]],
+    demand: dict[str, int],
+    thresholds: dict[str, int],
+    strategy: AllocationStrategy,
+) -> None:
+    """The shortcut for carts whose SKUs have one stock row each changes no plan."""
+    snapshot = [
+        (StockLevel(sku, where, on_hand, reserved, floor), thresholds.get(sku))
+        for sku, (where, (on_hand, reserved, floor)) in rows.items()
+    ]
+    fast = draft(([], snapshot, False), demand, strategy, None)
+    slow = draft(([], snapshot, False), demand, _Chooser(), None)
+    assert fast is not None and slow is not None
+    event("shortcut" if type(strategy) in ONE_ROW_NO_CHOICE and not fast.shortages else "full")
+    assert (fast.plan, fast.freed, fast.unknown, fast.shortages) == (
+        slow.plan,
+        slow.freed,
+        slow.unknown,
+        slow.shortages,
+    )
+    assert {row: fast.thresholds[row] for row in fast.plan} == {
+        row: slow.thresholds[row] for row in slow.plan
+    }
+
+
+@given(
+    st.dictionaries(
+        st.one_of(st.text(max_size=202), st.integers(), st.just("a\x00b"), st.just("\ud800")),
+        st.one_of(st.integers(-2, 10**15 + 1), st.booleans(), st.floats(), st.just(10**15)),
+        max_size=4,
+    )
+)
+def test_a_dict_of_lines_is_checked_like_the_same_pairs(lines: dict[Any, Any]) -> None:
+    """The one-pass check of a plain dict accepts and refuses exactly what the general one does."""
+    outcomes = []
+    for given_lines in (lines, list(lines.items())):
+        try:
+            outcomes.append(normalize_lines(given_lines))
+        except CommerceError as exc:
+            outcomes.append(type(exc))
+    assert outcomes[0] == outcomes[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import attrs
@@ -102,3 +103,20 @@ def test_stock_counters_keep_their_rules(ops: list[tuple[str, int]]) -> None:
             assert level.available >= level.floor
             assert level.reserved >= 0
             assert level.on_hand == sum(m.quantity for m in stock.movements("S", "L"))
+
+
+offsets = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+moments = st.datetimes(
+    min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=offsets
+)
+
+
+@given(moments, moments)
+def test_sqlite_time_text_round_trips_and_sorts_like_time(a: datetime, b: datetime) -> None:
+    from commercekit.storage._sqlite import SqliteBackend
+
+    backend = SqliteBackend(":memory:", busy_timeout=1)
+    text_a, text_b = backend.to_db_time(a), backend.to_db_time(b)
+    assert len(text_a) == len(text_b) == 27 and text_a.endswith("Z")
+    assert backend.from_db_time(text_a) == a
+    assert (text_a < text_b) == (a < b) and (text_a == text_b) == (a == b)

@@ -13,7 +13,14 @@ from typing import Any, Protocol
 
 from commercekit.storage import ReservationLine, StockLevel
 
-__all__ = ["AllocationStrategy", "FewestShipments", "NearestLocation", "PriorityOrder", "fill"]
+__all__ = [
+    "ONE_ROW_NO_CHOICE",
+    "AllocationStrategy",
+    "FewestShipments",
+    "NearestLocation",
+    "PriorityOrder",
+    "fill",
+]
 
 
 class AllocationStrategy(Protocol):
@@ -165,3 +172,9 @@ class FewestShipments:
                         taken[(sku, best)] = taken.get((sku, best), 0) + take
                         remaining[sku] = n - take
         return [ReservationLine(sku, location, n) for (sku, location), n in taken.items()]
+
+
+# Strategies that, given a single stock row for a SKU, take the SKU's units from that row (up
+# to its room): the service plans such carts without calling them. Exact types only, since a
+# subclass may change ``allocate``.
+ONE_ROW_NO_CHOICE: frozenset[type] = frozenset({PriorityOrder, NearestLocation, FewestShipments})

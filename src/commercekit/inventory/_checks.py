@@ -67,6 +67,10 @@ def normalize_lines(lines: Any) -> dict[str, int]:
     >>> normalize_lines([("TEE", 1), ("MUG", 2), ("TEE", 3)])
     {'TEE': 4, 'MUG': 2}
     """
+    if type(lines) is dict:
+        demand = _plain_mapping(lines)
+        if demand is not None:
+            return demand
     if isinstance(lines, Mapping):
         items: list[Any] = list(lines.items())
     elif isinstance(lines, str | bytes) or not isinstance(lines, Iterable):
@@ -92,10 +96,28 @@ def normalize_lines(lines: Any) -> dict[str, int]:
     return demand
 
 
+def _plain_mapping(lines: dict[Any, Any]) -> dict[str, int] | None:
+    """The common case checked in one pass: a dict of short ASCII SKUs to positive ints.
+
+    ``None`` when any entry needs the general checks (and their error messages).
+    """
+    for sku, units in lines.items():
+        if (
+            type(sku) is not str
+            or not 0 < len(sku) <= 200
+            or not sku.isascii()
+            or "\x00" in sku
+            or type(units) is not int
+            or not 0 < units <= MAX_QUANTITY
+        ):
+            return None
+    return dict(lines) if lines else None
+
+
 def request_hash(demand: Mapping[str, int]) -> str:
     """A digest of the requested units per SKU: the same cart in any order, the same hash."""
     # SKUs never contain NUL (check_sku), so NUL-separated text is unambiguous.
-    text = "\x00".join(f"{sku}\x00{units}" for sku, units in sorted(demand.items()))
+    text = "\x00".join([f"{sku}\x00{units}" for sku, units in sorted(demand.items())])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

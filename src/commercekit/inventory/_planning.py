@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from commercekit.errors import InvalidQuantityError, InventoryError
+from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
 from commercekit.inventory._checks import Row
 from commercekit.storage import Reservation, ReservationStatus
 from commercekit.storage._checks import MAX_QUANTITY
@@ -133,6 +134,29 @@ class Draft:
         self.shortages = shortages or {}
 
 
+def _one_row_each(
+    snapshot: list[tuple[StockLevel, int | None]], demand: dict[str, int]
+) -> Draft | None:
+    """The plan when every SKU has one stock row that covers it; ``None`` otherwise.
+
+    Most carts are this case, and with one row per SKU a built-in strategy has no choice to
+    make, so the plan is the demand itself (the general path below gives the same answer).
+    """
+    if len(snapshot) != len(demand):
+        return None
+    rows: dict[Row, int] = {}
+    thresholds: dict[Row, int | None] = {}
+    for level, threshold in snapshot:
+        units = demand.get(level.sku)
+        row = (level.sku, level.location)
+        if units is None or units > level.on_hand - level.reserved - level.floor:
+            return None
+        rows[row] = units
+        thresholds[row] = threshold
+    # Equal counts, every row's SKU in the demand, and no SKU twice: one row per SKU.
+    return Draft(rows, thresholds, {}) if len({sku for sku, _ in rows}) == len(rows) else None
+
+
 def draft(
     read: ReservationRead,
     requested: dict[str, int],
@@ -146,6 +170,10 @@ def draft(
     before the transaction) the answer is ``None`` when there are any: plan inside it instead.
     """
     components, snapshot, any_expired = read
+    if not components and not any_expired and type(strategy) in ONE_ROW_NO_CHOICE:
+        simple = _one_row_each(snapshot, requested)
+        if simple is not None:
+            return simple
     demand = expand(requested, components)
     freed: dict[Row, int] = {}
     if any_expired:

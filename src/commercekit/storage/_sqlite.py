@@ -169,10 +169,12 @@ class SqliteBackend:
 
     def to_db_time(self, moment: datetime) -> str:
         """Fixed-width ISO 8601 UTC text, so that text order is time order."""
-        # isoformat is several times faster than strftime and zero-pads every field.
+        # Runs several times per reservation. The bare isoformat() is the fastest spelling (a
+        # timespec argument or strftime costs twice as much) but drops a zero microsecond part.
         if moment.tzinfo is not UTC:  # the store clock's times are UTC already: skip the call
             moment = moment.astimezone(UTC)
-        return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        text = moment.isoformat()  # "...T10:39:01.018084+00:00"
+        return text[:-6] + "Z" if moment.microsecond else text[:-6] + ".000000Z"
 
     def from_db_time(self, value: Any) -> datetime:
         """Parse the stored text back to an aware UTC datetime."""
