@@ -188,7 +188,7 @@ def test_one_row_per_sku_plans_as_the_strategy_would(
 )
 def test_a_dict_of_lines_is_checked_like_the_same_pairs(lines: dict[Any, Any]) -> None:
     """The one-pass check of a plain dict accepts and refuses exactly what the general one does."""
-    outcomes = []
+    outcomes: list[object] = []
     for given_lines in (lines, list(lines.items())):
         try:
             outcomes.append(normalize_lines(given_lines))

@@ -68,9 +68,9 @@ def normalize_lines(lines: Any) -> dict[str, int]:
     {'TEE': 4, 'MUG': 2}
     """
     if type(lines) is dict:
-        demand = _plain_mapping(lines)
-        if demand is not None:
-            return demand
+        plain = _plain_mapping(lines)
+        if plain is not None:
+            return plain
     if isinstance(lines, Mapping):
         items: list[Any] = list(lines.items())
     elif isinstance(lines, str | bytes) or not isinstance(lines, Iterable):
