@@ -121,16 +121,12 @@ def test_a_lost_race_plans_again(monkeypatch: pytest.MonkeyPatch) -> None:
         assert audit(store) == []
 
 
-def test_the_early_plan_is_read_outside_transactions_only(tmp_path: Any) -> None:
-    """SQLite plans before the write lock, except inside a caller's transaction (it joins)."""
-    with open_store(f"sqlite:///{tmp_path / 'early.db'}", migrate=True) as store:
+def test_a_reservation_in_the_callers_transaction_rolls_back_with_it(tmp_path: Any) -> None:
+    """Inside a caller's transaction reserve joins it: the caller's failure undoes the hold."""
+    with open_store(f"sqlite:///{tmp_path / 'joined.db'}", migrate=True) as store:
         inv = InventoryService(store)
         inv.receive("T", "a", 2)
-        early = tables.read_for_reservation(store, ["T"])
-        assert early is not None
-        assert [level.available for level, _ in early[1]] == [2]
         with pytest.raises(RuntimeError), store.transaction():
-            assert tables.read_for_reservation(store, ["T"]) is None  # must join the open one
             inv.reserve("k", {"T": 2})
             raise RuntimeError("the caller's order failed")
         assert inv.by_key("k") is None

@@ -162,12 +162,12 @@ def draft(
     requested: dict[str, int],
     strategy: AllocationStrategy,
     tx: Transaction | None,
-) -> Draft | None:
+) -> Draft:
     """Plan a cart from what :func:`~commercekit.inventory._tables.read_for_reservation` read.
 
-    With ``tx``, expired holds on the cart's SKUs are marked expired in it first (their units
-    count as free in the plan and are given back while taking it). Without one (a plan made
-    before the transaction) the answer is ``None`` when there are any: plan inside it instead.
+    Expired holds on the cart's SKUs are marked expired in ``tx`` first (their units count as
+    free in the plan and are given back while taking it); ``tx`` may be ``None`` only when the
+    read found none, as in tests of the planning alone.
     """
     components, snapshot, any_expired = read
     if not components and not any_expired and type(strategy) in ONE_ROW_NO_CHOICE:
@@ -177,8 +177,7 @@ def draft(
     demand = expand(requested, components)
     freed: dict[Row, int] = {}
     if any_expired:
-        if tx is None:
-            return None
+        assert tx is not None, "expired holds are freed in the reservation's transaction"
         freed = expire(tx, sorted(demand, key=str.encode))
     levels: list[StockLevel] = []
     thresholds: dict[Row, int | None] = {}

@@ -28,7 +28,7 @@ from commercekit.storage import Reservation, ReservationLine
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
-    from commercekit.storage import Store, Transaction
+    from commercekit.storage import Transaction
 
 __all__ = ["Reserving"]
 
@@ -64,13 +64,12 @@ class Reserving(ServiceParts):
         skus = sorted(requested, key=str.encode)
         store = self.store
         for attempt in range(1, self.max_attempts + 1):
-            final = attempt == self.max_attempts
             try:
-                early = None if final else self._draft_early(store, skus, requested, plan_with)
                 with store.transaction() as tx:
-                    if early is None:
-                        early = self._draft(tx, key, skus, requested, plan_with)
-                    return self._take(tx, key, early, digest, ttl, final=final)
+                    planned = self._draft(tx, key, skus, requested, plan_with)
+                    return self._take(
+                        tx, key, planned, digest, ttl, final=attempt == self.max_attempts
+                    )
             except Retry:
                 continue
             except Existing as found:
@@ -90,24 +89,6 @@ class Reserving(ServiceParts):
                 f"reservation key {existing.key!r} was already used for other lines"
             )
         return existing
-
-    @staticmethod
-    def _draft_early(
-        store: Store, skus: list[str], requested: dict[str, int], strategy: AllocationStrategy
-    ) -> Draft | None:
-        """Plan before the transaction (SQLite: outside its write lock), or ``None``.
-
-        ``None`` when the store cannot read outside a transaction, or when the plan meets
-        anything but the plain case (expired holds to free, SKUs unknown or short): those are
-        planned again inside the transaction, where they are decided.
-        """
-        read = _tables.read_for_reservation(store, skus)
-        if read is None:
-            return None
-        early = draft(read, requested, strategy, None)
-        if early is None or early.unknown or early.shortages:
-            return None
-        return early
 
     @staticmethod
     def _draft(

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from commercekit.inventory._policy import PolicyKind, StockPolicy
-from commercekit.storage import StockLevel, Store
+from commercekit.storage import StockLevel
 
 if TYPE_CHECKING:
     from commercekit.storage import Transaction
@@ -141,12 +141,16 @@ def snapshot(tx: Transaction, skus: Sequence[str]) -> list[tuple[StockLevel, int
     ]
 
 
-@functools.lru_cache(maxsize=64)
-def _reservation_sql(count: int) -> str:
+@functools.lru_cache(maxsize=128)
+def _reservation_sql(count: int, *, components: bool) -> str:
+    """The planning read of ``count`` SKUs; with ``components``, of their bundles' parts too."""
     marks = _marks(count)
-    wanted = f"IN ({marks}) OR {{col}} IN (SELECT component_sku FROM ck_bundle_components" + (
-        f" WHERE bundle_sku IN ({marks}))"
-    )
+    wanted = f"IN ({marks})"
+    if components:
+        wanted += (
+            " OR {col} IN (SELECT component_sku FROM ck_bundle_components"
+            f" WHERE bundle_sku IN ({marks}))"
+        )
     return (
         "SELECT 'b', bundle_sku, component_sku, quantity, NULL, NULL, NULL"
         f" FROM ck_bundle_components WHERE bundle_sku IN ({marks})"
@@ -183,32 +187,23 @@ def _parse(rows: Iterable[Any]) -> ReservationRead:
     return bundles, levels, expired
 
 
-@overload
-def read_for_reservation(source: Transaction, skus: Sequence[str]) -> ReservationRead: ...
-
-
-@overload
-def read_for_reservation(source: Store, skus: Sequence[str]) -> ReservationRead | None: ...
-
-
-def read_for_reservation(
-    source: Transaction | Store, skus: Sequence[str]
-) -> ReservationRead | None:
+def read_for_reservation(tx: Transaction, skus: Sequence[str]) -> ReservationRead:
     """What a reservation of ``skus`` needs to plan, in one statement (one round trip).
 
     Returns the bundle components among ``skus``; the stock rows (with their low-stock
     thresholds) of ``skus`` and of those components; and whether any active reservation on
     them is past its expiry (only then does the caller look them up and free them).
 
-    Read in the transaction ``source``, or given the store, before any transaction and
-    outside its write lock (``None`` if the store cannot: see ``Store._read_unlocked``).
+    Most carts hold no bundle: the statement first reads ``skus`` alone, and only if some are
+    bundles is it run again over their components as well.
     """
-    sql = _reservation_sql(len(skus))
-
-    def params(db_now: Any) -> tuple[Any, ...]:
-        return (*skus, *skus, *skus, db_now, *skus, *skus)
-
-    if isinstance(source, Store):
-        rows = source._read_unlocked(sql, params)
-        return None if rows is None else _parse(rows)
-    return _parse(source.execute(sql, params(source.db_now())).fetchall())
+    now = tx.db_now()
+    read = _parse(
+        tx.execute(
+            _reservation_sql(len(skus), components=False), (*skus, *skus, now, *skus)
+        ).fetchall()
+    )
+    if not read[0]:
+        return read
+    sql = _reservation_sql(len(skus), components=True)
+    return _parse(tx.execute(sql, (*skus, *skus, *skus, now, *skus, *skus)).fetchall())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -276,33 +275,6 @@ class Store:
         changes are undone alone if it raises, and are kept only if the outer one commits.
         """
         return _Scope(self, readonly=readonly)
-
-    def _read_unlocked(self, sql: str, params: Callable[[Any], Params]) -> list[Any] | None:
-        """Run one read statement on its own, outside any transaction; ``None`` if that cannot be.
-
-        For planning a write before taking SQLite's single write lock, so that other writers are
-        not held up meanwhile (the write that follows must re-check what it relies on, e.g. with
-        guarded statements). ``params`` receives the store's time as the backend stores it.
-        ``None`` (read inside the transaction instead) on PostgreSQL, whose writers lock rows
-        only; when this thread has a transaction open, which the read must join; and when the
-        store is closed, forked or its schema not yet checked (the transaction says why).
-        """
-        if (
-            self._backend.name != "sqlite"
-            or self._closed
-            or not self._schema_checked
-            or self._pid != os.getpid()
-            or getattr(self._local, "tx", None) is not None
-        ):
-            return None
-        backend = self._backend
-        conn = backend.acquire()
-        try:
-            # Not in a transaction: SQLite runs the statement in an implicit read transaction.
-            args = params(backend.to_db_time(self.clock.now()))
-            return backend.execute(conn, sql, args).fetchall()
-        finally:
-            backend.release(conn)
 
     def _check_schema(self) -> None:
         check_schema(self.schema_state(), url=self.url, migrations=self._migrations)
