@@ -32,7 +32,6 @@ from commercekit.inventory import (
 from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
 from commercekit.inventory._checks import normalize_lines
 from commercekit.inventory._planning import draft
-from commercekit.storage import StockLevel
 from tests._inventory import audit
 
 SKUS = ["A", "B", "é"]
@@ -161,7 +160,7 @@ def test_one_row_per_sku_plans_as_the_strategy_would(
 ) -> None:
     """The shortcut for carts whose SKUs have one stock row each changes no plan."""
     snapshot = [
-        (StockLevel(sku, where, on_hand, reserved, floor), thresholds.get(sku))
+        (sku, where, on_hand, reserved, floor, thresholds.get(sku))
         for sku, (where, (on_hand, reserved, floor)) in rows.items()
     ]
     fast = draft(([], snapshot, False), demand, strategy, None)

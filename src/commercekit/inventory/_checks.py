@@ -117,7 +117,11 @@ def _plain_mapping(lines: dict[Any, Any]) -> dict[str, int] | None:
 def request_hash(demand: Mapping[str, int]) -> str:
     """A digest of the requested units per SKU: the same cart in any order, the same hash."""
     # SKUs never contain NUL (check_sku), so NUL-separated text is unambiguous.
-    text = "\x00".join([f"{sku}\x00{units}" for sku, units in sorted(demand.items())])
+    if len(demand) == 1:  # most carts reserved at once hold one SKU: skip the sort and join
+        ((sku, units),) = demand.items()
+        text = f"{sku}\x00{units}"
+    else:
+        text = "\x00".join([f"{sku}\x00{units}" for sku, units in sorted(demand.items())])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import attrs
-
 from commercekit.errors import InvalidQuantityError, InventoryError
 from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
 from commercekit.inventory._checks import Row
-from commercekit.storage import Reservation, ReservationStatus
+from commercekit.storage import Reservation, ReservationStatus, StockLevel
 from commercekit.storage._checks import MAX_QUANTITY
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
-    from commercekit.inventory._tables import ReservationRead
-    from commercekit.storage import StockLevel, Transaction
+    from commercekit.inventory._tables import ReservationRead, StockRow
+    from commercekit.storage import Transaction
 
 __all__ = [
     "ACTIVE",
@@ -134,9 +132,7 @@ class Draft:
         self.shortages = shortages or {}
 
 
-def _one_row_each(
-    snapshot: list[tuple[StockLevel, int | None]], demand: dict[str, int]
-) -> Draft | None:
+def _one_row_each(snapshot: list[StockRow], demand: dict[str, int]) -> Draft | None:
     """The plan when every SKU has one stock row that covers it; ``None`` otherwise.
 
     Most carts are this case, and with one row per SKU a built-in strategy has no choice to
@@ -146,15 +142,16 @@ def _one_row_each(
         return None
     rows: dict[Row, int] = {}
     thresholds: dict[Row, int | None] = {}
-    for level, threshold in snapshot:
-        units = demand.get(level.sku)
-        row = (level.sku, level.location)
-        if units is None or units > level.on_hand - level.reserved - level.floor:
+    for sku, location, on_hand, reserved, floor, threshold in snapshot:
+        units = demand.get(sku)
+        if units is None or units > on_hand - reserved - floor:
             return None
-        rows[row] = units
-        thresholds[row] = threshold
+        rows[sku, location] = units
+        thresholds[sku, location] = threshold
     # Equal counts, every row's SKU in the demand, and no SKU twice: one row per SKU.
-    return Draft(rows, thresholds, {}) if len({sku for sku, _ in rows}) == len(rows) else None
+    if len(rows) > 1 and len({sku for sku, _ in rows}) < len(rows):
+        return None
+    return Draft(rows, thresholds, {})
 
 
 def draft(
@@ -181,13 +178,11 @@ def draft(
         freed = expire(tx, sorted(demand, key=str.encode))
     levels: list[StockLevel] = []
     thresholds: dict[Row, int | None] = {}
-    for level, threshold in snapshot:
-        if level.sku not in demand:
+    for sku, location, on_hand, reserved, floor, threshold in snapshot:
+        if sku not in demand:
             continue  # a bundle SKU that also has a stock row of its own
-        row = (level.sku, level.location)
-        if row in freed:
-            level = attrs.evolve(level, reserved=level.reserved - freed[row])
-        levels.append(level)
+        row = (sku, location)
+        levels.append(StockLevel(sku, location, on_hand, reserved - freed.get(row, 0), floor))
         thresholds[row] = threshold
     stocked = {level.sku for level in levels}
     if len(stocked) < len(demand):

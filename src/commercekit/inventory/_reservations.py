@@ -61,7 +61,7 @@ class Reserving(ServiceParts):
         digest = hash_request(requested)
         ttl = self.ttl if ttl is None else check_ttl(ttl)
         plan_with = self.strategy if strategy is None else strategy
-        skus = sorted(requested, key=str.encode)
+        skus = sorted(requested, key=str.encode) if len(requested) > 1 else list(requested)
         store = self.store
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -126,10 +126,10 @@ class Reserving(ServiceParts):
         in byte order. A guard that fails means the stock moved since the plan: :class:`Retry`,
         or on the ``final`` attempt the shortage it found.
         """
-        plan, freed, stock = planned.plan, planned.freed, tx.stock
+        plan, freed, thresholds, stock = planned.plan, planned.freed, planned.thresholds, tx.stock
         rows = sorted(plan.keys() | freed.keys(), key=row_order) if freed or len(plan) > 1 else plan
         for row in rows:
-            if row in freed:
+            if freed and row in freed:
                 stock.unreserve(row[0], row[1], freed[row])
             units = plan.get(row, 0)
             if not units:
@@ -143,7 +143,7 @@ class Reserving(ServiceParts):
                 raise InsufficientStockError(
                     f"cannot reserve {key!r}: {shortage_text(short)} at {row[1]}", short
                 )
-            threshold = planned.thresholds.get(row)
+            threshold = thresholds.get(row)
             if threshold is not None:
                 after = stock.level(row[0], row[1])
                 assert after is not None

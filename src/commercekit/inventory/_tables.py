@@ -22,6 +22,8 @@ __all__ = [
     "delete_bundle",
     "is_component",
     "policy",
+    "ReservationRead",
+    "StockRow",
     "read_for_reservation",
     "save_bundle",
     "save_policy",
@@ -166,17 +168,20 @@ def _reservation_sql(count: int) -> str:
     )
 
 
-ReservationRead = tuple[list[tuple[str, str, int]], list[tuple[StockLevel, int | None]], bool]
+# A stock row as the planning read returns it: (sku, location, on_hand, reserved, floor,
+# low-stock threshold). Plain tuples: most carts are planned without building a StockLevel.
+StockRow = tuple[str, str, int, int, int, int | None]
+ReservationRead = tuple[list[tuple[str, str, int]], list[StockRow], bool]
 
 
 def _parse(rows: Iterable[Any]) -> ReservationRead:
     bundles: list[tuple[str, str, int]] = []
-    levels: list[tuple[StockLevel, int | None]] = []
+    levels: list[StockRow] = []
     expired = False
     for r in rows:
         kind = r[0]
         if kind == "s":
-            levels.append((StockLevel(r[1], r[2], r[3], r[4], r[5]), r[6]))
+            levels.append(r[1:])
         elif kind == "b":
             bundles.append((r[1], r[2], r[3]))
         else:
@@ -219,17 +224,16 @@ def read_for_reservation(tx: Transaction, skus: Sequence[str]) -> ReservationRea
     """
     now = tx.db_now()
     rows = tx.execute(_plain_cart_sql(len(skus)), (now, *skus)).fetchall()
-    levels: list[tuple[StockLevel, int | None]] = []
+    levels: list[StockRow] = []
     expired = False
-    stocked = set()
     for r in rows:
         if r[6]:
             break  # a bundle
-        levels.append((StockLevel(r[0], r[1], r[2], r[3], r[4]), r[5]))
-        stocked.add(r[0])
+        levels.append(r[:6])
         expired = expired or bool(r[7])
     else:
-        if len(stocked) == len(skus):
+        # Every SKU has a row (the rows' SKUs are among ``skus``), so none is a bundle.
+        if (len({r[0] for r in levels}) if len(levels) > 1 else len(levels)) == len(skus):
             return [], levels, expired
     sql = _reservation_sql(len(skus))
     return _parse(tx.execute(sql, (*skus, *skus, *skus, now, *skus, *skus)).fetchall())
