@@ -231,6 +231,19 @@ def test_idempotent_on_key(inv: InventoryService, store: Store) -> None:
     assert inv.by_key("nope") is None
 
 
+def test_idempotent_replay_while_stock_remains(inv: InventoryService, store: Store) -> None:
+    """The replay's second hold is rolled back with its refused insert: nothing is taken twice."""
+    inv.receive("TEE", "paris", 10)
+    first = inv.reserve("k", {"TEE": 2})
+    before = snapshot(store)
+    assert inv.reserve("k", {"TEE": 2}) == first
+    with pytest.raises(IdempotencyConflictError):
+        inv.reserve("k", {"TEE": 3})
+    assert snapshot(store) == before
+    assert inv.sellable("TEE") == 8
+    assert audit(store) == []
+
+
 def test_idempotent_replay_when_stock_is_gone(inv: InventoryService) -> None:
     inv.receive("TEE", "paris", 1)
     first = inv.reserve("k", {"TEE": 1})
@@ -447,6 +460,24 @@ def test_low_stock_event_when_available_crosses_threshold(
     inv.set_low_stock_threshold("TEE", None, location="lyon")
     inv.transfer("TEE", "lyon", "paris", 1)  # lyon 2 -> 1, default threshold 5: no crossing
     assert len(low_events(store)) == 2
+
+
+def test_low_stock_event_from_a_cart_of_single_location_skus(
+    inv: InventoryService, store: Store
+) -> None:
+    inv.receive("MUG", "paris", 5)
+    inv.receive("TEE", "lyon", 9)
+    inv.set_low_stock_threshold("MUG", 2)
+    inv.set_low_stock_threshold("TEE", 1, location="lyon")
+    inv.reserve("a", {"TEE": 2, "MUG": 2})  # MUG 5 -> 3, TEE 9 -> 7: no crossing
+    assert low_events(store) == []
+    inv.reserve("b", [("MUG", 1), ("TEE", 6)])  # MUG 3 -> 2 and TEE 7 -> 1: both cross
+    events = low_events(store)
+    assert [(e["sku"], e["location"], e["available"], e["threshold"]) for e in events] == [
+        ("MUG", "paris", 2, 2),
+        ("TEE", "lyon", 1, 1),
+    ]
+    assert audit(store) == []
 
 
 def test_failed_reservation_writes_no_event(inv: InventoryService, store: Store) -> None:

@@ -29,9 +29,9 @@ from commercekit.inventory import (
     PriorityOrder,
     StockPolicy,
 )
-from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
 from commercekit.inventory._checks import normalize_lines
-from commercekit.inventory._planning import draft
+from commercekit.inventory._planning import draft, plain_plan
+from commercekit.inventory._tables import ReservationRead
 from tests._inventory import audit
 
 SKUS = ["A", "B", "é"]
@@ -132,50 +132,55 @@ def test_random_operations_keep_every_invariant(
             assert all(n == 0 for row, n in on_hand.items() if row not in actual)
 
 
-class _Chooser(PriorityOrder):
-    """A subclass of a built-in: its type is not trusted to need no choice, so it is asked."""
+levels = st.tuples(st.integers(0, 9), st.integers(0, 9), st.integers(-3, 0))
 
 
-levels = st.builds(
-    lambda on_hand, reserved, floor: (on_hand, reserved, floor),
-    st.integers(0, 9),
-    st.integers(0, 9),
-    st.integers(-3, 0),
-)
+one_row_per_sku = st.dictionaries(st.sampled_from(SKUS), st.tuples(location, levels), min_size=1)
 
 
+@settings(max_examples=300)
 @given(
-    st.dictionaries(st.sampled_from(SKUS), st.tuples(location, levels), min_size=1),
-    st.dictionaries(st.sampled_from([*SKUS, "Z"]), units, min_size=1),
+    st.one_of(
+        one_row_per_sku.map(lambda rows: {(s, where): n for s, (where, n) in rows.items()}),
+        st.dictionaries(st.tuples(st.sampled_from(SKUS), location), levels, min_size=1),
+    ),
+    st.data(),
     st.dictionaries(st.sampled_from(SKUS), st.integers(0, 5)),
     st.sampled_from(
         [PriorityOrder(), PriorityOrder(["y"]), FewestShipments(), NearestLocation(len)]
     ),
 )
-def test_one_row_per_sku_plans_as_the_strategy_would(
-    rows: dict[str, tuple[str, tuple[int, int, int]]],
-    demand: dict[str, int],
+def test_the_plain_plan_is_what_every_built_in_strategy_plans(
+    rows: dict[tuple[str, str], tuple[int, int, int]],
+    data: st.DataObject,
     thresholds: dict[str, int],
     strategy: AllocationStrategy,
 ) -> None:
-    """The shortcut for carts whose SKUs have one stock row each changes no plan."""
+    """The shortcut for carts whose SKUs have one covering stock row each changes no plan."""
+    stocked = sorted({sku for sku, _ in rows})
+    demand = data.draw(
+        st.fixed_dictionaries(dict.fromkeys(stocked, units))
+        | st.dictionaries(st.sampled_from([*SKUS, "Z"]), units, min_size=1)
+    )
     snapshot = [
         (sku, where, on_hand, reserved, floor, thresholds.get(sku))
-        for sku, (where, (on_hand, reserved, floor)) in rows.items()
+        for (sku, where), (on_hand, reserved, floor) in rows.items()
     ]
-    fast = draft(([], snapshot, False), demand, strategy, None)
-    slow = draft(([], snapshot, False), demand, _Chooser(), None)
-    assert fast is not None and slow is not None
-    event("shortcut" if type(strategy) in ONE_ROW_NO_CHOICE and not fast.shortages else "full")
-    assert (fast.plan, fast.freed, fast.unknown, fast.shortages) == (
-        slow.plan,
-        slow.freed,
-        slow.unknown,
-        slow.shortages,
-    )
-    assert {row: fast.thresholds[row] for row in fast.plan} == {
-        row: slow.thresholds[row] for row in slow.plan
+    read: ReservationRead = ([], snapshot, False)
+    fast = plain_plan(read, demand)
+    full = draft(read, demand, strategy, None)
+    one_row_each = sorted(sku for sku, _ in rows) == sorted(demand)
+    event("plain" if fast is not None else "full plan")
+    assert (fast is not None) == (one_row_each and not full.shortages)
+    if fast is None:
+        return
+    assert {(sku, where): n for sku, where, n, _ in fast} == full.plan
+    assert {(sku, where): t for sku, where, _, t in fast} == {
+        row: full.thresholds[row] for row in full.plan
     }
+    assert [line[:2] for line in fast] == sorted(
+        (line[:2] for line in fast), key=lambda row: (row[0].encode(), row[1].encode())
+    )
 
 
 @given(

@@ -120,6 +120,33 @@ def test_a_lost_race_plans_again(monkeypatch: pytest.MonkeyPatch) -> None:
         assert audit(store) == []
 
 
+def test_a_lost_race_on_the_plain_path_plans_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One row per SKU (no plan to choose): a stale read still only makes the cart re-read."""
+    real = tables.read_for_reservation
+    calls: list[int] = []
+
+    def stale(tx: Any, skus: Any) -> Any:
+        calls.append(1)
+        bundles, rows, expired = real(tx, skus)
+        if len(calls) == 1:  # the first read believes there are 5 more on hand
+            rows = [(sku, where, n + 5, held, floor, t) for sku, where, n, held, floor, t in rows]
+        return bundles, rows, expired
+
+    with open_store("memory://") as store:
+        inv = InventoryService(store)
+        inv.receive("T", "a", 3)
+        monkeypatch.setattr(tables, "read_for_reservation", stale)
+        with pytest.raises(InsufficientStockError) as info:
+            inv.reserve("k", {"T": 5})
+        assert len(calls) == 2 and info.value.shortages == {"T": 2}
+        calls.clear()
+        assert [(ln.location, ln.quantity) for ln in inv.reserve("j", {"T": 3}).lines] == [
+            ("a", 3)
+        ]
+        assert inv.sellable("T") == 0 and len(calls) == 1
+        assert audit(store) == []
+
+
 def test_a_reservation_in_the_callers_transaction_rolls_back_with_it(tmp_path: Any) -> None:
     """Inside a caller's transaction reserve joins it: the caller's failure undoes the hold."""
     with open_store(f"sqlite:///{tmp_path / 'joined.db'}", migrate=True) as store:

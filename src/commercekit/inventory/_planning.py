@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commercekit.errors import InvalidQuantityError, InventoryError
-from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
-from commercekit.inventory._checks import Row
+from commercekit.inventory._checks import Row, row_order
 from commercekit.storage import Reservation, ReservationStatus, StockLevel
 from commercekit.storage._checks import MAX_QUANTITY
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
-    from commercekit.inventory._tables import ReservationRead, StockRow
+    from commercekit.inventory._tables import ReservationRead
     from commercekit.storage import Transaction
 
 __all__ = [
@@ -27,9 +26,14 @@ __all__ = [
     "Retry",
     "draft",
     "expand",
+    "PlainLine",
     "expire",
+    "plain_plan",
     "plan",
 ]
+
+# One line of a plain plan: (sku, location, units, low-stock threshold of the row).
+PlainLine = tuple[str, str, int, int | None]
 
 ACTIVE = ReservationStatus.ACTIVE
 EXPIRED = ReservationStatus.EXPIRED
@@ -132,26 +136,27 @@ class Draft:
         self.shortages = shortages or {}
 
 
-def _one_row_each(snapshot: list[StockRow], demand: dict[str, int]) -> Draft | None:
-    """The plan when every SKU has one stock row that covers it; ``None`` otherwise.
+def plain_plan(read: ReservationRead, demand: dict[str, int]) -> list[PlainLine] | None:
+    """The plan of the most common cart, or ``None`` if the cart is not one.
 
-    Most carts are this case, and with one row per SKU a built-in strategy has no choice to
-    make, so the plan is the demand itself (the general path below gives the same answer).
+    That cart holds no bundle and no SKU with an expired hold, and each of its SKUs has one
+    stock row that covers it: a built-in strategy has no choice to make, so the plan is the
+    demand itself, as :func:`draft` would find it. Lines come in (SKU, location) byte order.
     """
-    if len(snapshot) != len(demand):
+    components, snapshot, any_expired = read
+    if components or any_expired or len(snapshot) != len(demand):
         return None
-    rows: dict[Row, int] = {}
-    thresholds: dict[Row, int | None] = {}
+    lines: list[PlainLine] = []
     for sku, location, on_hand, reserved, floor, threshold in snapshot:
         units = demand.get(sku)
         if units is None or units > on_hand - reserved - floor:
             return None
-        rows[sku, location] = units
-        thresholds[sku, location] = threshold
-    # Equal counts, every row's SKU in the demand, and no SKU twice: one row per SKU.
-    if len(rows) > 1 and len({sku for sku, _ in rows}) < len(rows):
-        return None
-    return Draft(rows, thresholds, {})
+        lines.append((sku, location, units, threshold))
+    if len(lines) > 1:
+        if len({line[0] for line in lines}) < len(lines):
+            return None  # a SKU with two rows and one with none
+        lines.sort(key=lambda line: row_order((line[0], line[1])))
+    return lines
 
 
 def draft(
@@ -167,10 +172,6 @@ def draft(
     read found none, as in tests of the planning alone.
     """
     components, snapshot, any_expired = read
-    if not components and not any_expired and type(strategy) in ONE_ROW_NO_CHOICE:
-        simple = _one_row_each(snapshot, requested)
-        if simple is not None:
-            return simple
     demand = expand(requested, components)
     freed: dict[Row, int] = {}
     if any_expired:

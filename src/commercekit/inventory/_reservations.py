@@ -12,6 +12,7 @@ from commercekit.errors import (
     UnknownSkuError,
 )
 from commercekit.inventory import _tables
+from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
 from commercekit.inventory._base import ServiceParts
 from commercekit.inventory._checks import (
     Lines,
@@ -23,11 +24,12 @@ from commercekit.inventory._checks import (
 )
 from commercekit.inventory._checks import request_hash as hash_request
 from commercekit.inventory._events import low_stock
-from commercekit.inventory._planning import Draft, Existing, Retry, draft
+from commercekit.inventory._planning import Draft, Existing, PlainLine, Retry, draft, plain_plan
 from commercekit.storage import Reservation, ReservationLine
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
+    from commercekit.inventory._tables import ReservationRead
     from commercekit.storage import Transaction
 
 __all__ = ["Reserving"]
@@ -63,13 +65,18 @@ class Reserving(ServiceParts):
         plan_with = self.strategy if strategy is None else strategy
         skus = sorted(requested, key=str.encode) if len(requested) > 1 else list(requested)
         store = self.store
+        # With one stock row per SKU a built-in strategy has no choice to make.
+        plain = type(plan_with) in ONE_ROW_NO_CHOICE
         for attempt in range(1, self.max_attempts + 1):
+            final = attempt == self.max_attempts
             try:
                 with store.transaction() as tx:
-                    planned = self._draft(tx, key, skus, requested, plan_with)
-                    return self._take(
-                        tx, key, planned, digest, ttl, final=attempt == self.max_attempts
-                    )
+                    read = _tables.read_for_reservation(tx, skus)
+                    simple = None if final or not plain else plain_plan(read, requested)
+                    if simple is not None:
+                        return self._take_plain(tx, key, simple, digest, ttl)
+                    planned = self._draft(tx, key, read, requested, plan_with)
+                    return self._take(tx, key, planned, digest, ttl, final=final)
             except Retry:
                 continue
             except Existing as found:
@@ -91,18 +98,38 @@ class Reserving(ServiceParts):
         return existing
 
     @staticmethod
+    def _take_plain(
+        tx: Transaction, key: str, lines: list[PlainLine], digest: str, ttl: timedelta
+    ) -> Reservation:
+        """Take a :func:`~commercekit.inventory._planning.plain_plan` and record it.
+
+        Most carts come this way: the same guarded statements as :meth:`_take`, without the
+        general plan's bookkeeping. A guard that fails (on PostgreSQL, where the rows read
+        may have moved since) raises :class:`Retry`; the last attempt never comes here.
+        """
+        stock = tx.stock
+        held = []
+        for sku, location, units, threshold in lines:
+            if not stock.reserve(sku, location, units):
+                raise Retry
+            if threshold is not None:
+                after = stock.level(sku, location)
+                assert after is not None
+                low_stock(tx, after, after.available + units, threshold)
+            held.append(ReservationLine(sku, location, units))
+        return tx.reservations.create(key, held, expires_at=tx.now() + ttl, request_hash=digest)
+
+    @staticmethod
     def _draft(
         tx: Transaction,
         key: str,
-        skus: list[str],
+        read: ReservationRead,
         requested: dict[str, int],
         strategy: AllocationStrategy,
     ) -> Draft:
-        """Plan inside the transaction: read, free expired holds, refuse unknown or short SKUs."""
-        # One read plans the whole cart: bundles, stock rows, and whether holds expired. It
-        # is a plain read; the guarded updates that take the plan are what decide.
-        planned = draft(_tables.read_for_reservation(tx, skus), requested, strategy, tx)
-        assert planned is not None  # with a transaction, expired holds are freed in it
+        """Plan from the transaction's read: free expired holds, refuse unknown or short SKUs."""
+        # The read is a plain one; the guarded updates that take the plan are what decide.
+        planned = draft(read, requested, strategy, tx)
         if planned.unknown:
             unknown = planned.unknown
             raise UnknownSkuError(f"not stocked anywhere: {list(unknown)}", unknown)
