@@ -140,9 +140,7 @@ def test_a_lost_race_on_the_plain_path_plans_again(monkeypatch: pytest.MonkeyPat
             inv.reserve("k", {"T": 5})
         assert len(calls) == 2 and info.value.shortages == {"T": 2}
         calls.clear()
-        assert [(ln.location, ln.quantity) for ln in inv.reserve("j", {"T": 3}).lines] == [
-            ("a", 3)
-        ]
+        assert [(ln.location, ln.quantity) for ln in inv.reserve("j", {"T": 3}).lines] == [("a", 3)]
         assert inv.sellable("T") == 0 and len(calls) == 1
         assert audit(store) == []
 
