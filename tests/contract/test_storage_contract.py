@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -459,6 +459,21 @@ class StorageContract:
             assert not tx.reservations.extend(made.id, T0 + timedelta(days=1))
             with pytest.raises(NotFoundError):
                 tx.reservations.get("missing")
+
+    def test_reservation_times_come_back_in_utc(self, store: Store) -> None:
+        paris = timezone(timedelta(hours=1))
+        with store.transaction() as tx:
+            tx.stock.move("A", "main", 5, MovementKind.RECEIVE)
+            made = tx.reservations.create(
+                "tz",
+                [ReservationLine("A", "main", 1)],
+                expires_at=datetime(2026, 3, 1, 14, 0, tzinfo=paris),
+                request_hash="h",
+            )
+        assert made.expires_at == datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
+        assert made.expires_at.utcoffset() == timedelta(0) == made.created_at.utcoffset()
+        with store.transaction() as tx:
+            assert tx.reservations.by_key("tz") == made
 
     def test_prune(self, store: Store, clock: ManualClock) -> None:
         with store.transaction() as tx:

@@ -158,3 +158,27 @@ def test_sqlite_timestamps_are_fixed_width_utc_text() -> None:
         assert backend.to_db_time(moment) == text
         assert backend.from_db_time(text) == moment
         assert backend.from_db_time(text).utcoffset() == timedelta(0)
+
+
+def test_a_clock_in_another_zone_still_stores_and_returns_utc() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from commercekit.storage import MovementKind, ReservationLine
+
+    class TokyoClock:
+        def now(self) -> datetime:
+            return datetime(2026, 3, 1, 21, 0, tzinfo=timezone(timedelta(hours=9)))
+
+    with open_store("memory://", clock=TokyoClock()) as store:
+        with store.transaction() as tx:
+            tx.stock.move("A", "main", 5, MovementKind.RECEIVE)
+            made = tx.reservations.create(
+                "k",
+                [ReservationLine("A", "main", 1)],
+                expires_at=tx.now() + timedelta(minutes=15),
+                request_hash="h",
+            )
+        assert made.created_at == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+        assert made.created_at.utcoffset() == timedelta(0)
+        with store.transaction() as tx:
+            assert tx.reservations.by_key("k") == made
