@@ -182,3 +182,16 @@ def test_a_clock_in_another_zone_still_stores_and_returns_utc() -> None:
         assert made.created_at.utcoffset() == timedelta(0)
         with store.transaction() as tx:
             assert tx.reservations.by_key("k") == made
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_the_process_id_is_kept_current_across_fork() -> None:
+    from commercekit.storage._process import PROCESS
+
+    assert PROCESS.pid == os.getpid()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit code
+        os._exit(0 if PROCESS.pid == os.getpid() != os.getppid() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert PROCESS.pid == os.getpid()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from commercekit.errors import (
     StorageError,
 )
 from commercekit.storage._backend import Cursor, Params
+from commercekit.storage._process import PROCESS
 
 __all__ = ["PostgresBackend"]
 
@@ -53,7 +53,7 @@ class PostgresBackend:
         self._timeout = timeout
         self._sql_cache: dict[str, bytes] = {}
         self._inherited: list[ConnectionPool[Any]] = []
-        self._pid = os.getpid()
+        self._pid = PROCESS.pid
         self._pool = self._open_pool()
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
@@ -81,9 +81,9 @@ class PostgresBackend:
 
     def acquire(self) -> psycopg.Connection[Any]:
         """Borrow a pooled connection for one outermost transaction."""
-        if os.getpid() != self._pid:
+        if PROCESS.pid != self._pid:
             self._inherited.append(self._pool)
-            self._pid = os.getpid()
+            self._pid = PROCESS.pid
             self._pool = self._open_pool()
         try:
             conn: psycopg.Connection[Any] = self._pool.getconn(timeout=self._timeout)
@@ -167,5 +167,5 @@ class PostgresBackend:
 
     def close(self) -> None:
         """Close this process's pool (never a pool inherited from a parent process)."""
-        if os.getpid() == self._pid:
+        if PROCESS.pid == self._pid:
             self._pool.close()

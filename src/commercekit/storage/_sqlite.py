@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -17,6 +16,7 @@ from commercekit.errors import (
     StorageError,
 )
 from commercekit.storage._backend import Cursor, Params
+from commercekit.storage._process import PROCESS
 
 __all__ = ["SqliteBackend"]
 
@@ -49,7 +49,7 @@ class SqliteBackend:
         self._guard = threading.RLock()
         self._opened: list[sqlite3.Connection] = []
         self._local = threading.local()
-        self._pid = os.getpid()
+        self._pid = PROCESS.pid
         self._shared: sqlite3.Connection | None = None
         # Whether each open connection (by id) has PRAGMA query_only on.
         self._query_only: dict[int, bool] = {}
@@ -98,7 +98,7 @@ class SqliteBackend:
     def _forked(self) -> None:
         # A child must not use (or close) file connections inherited from its parent: they share
         # the parent's locks. An in-memory database has no file: the child keeps its own copy.
-        self._pid = os.getpid()
+        self._pid = PROCESS.pid
         self._local = threading.local()
         self._guard = threading.RLock()
         if not self._memory:
@@ -108,7 +108,7 @@ class SqliteBackend:
 
     def acquire(self) -> sqlite3.Connection:
         """The calling thread's connection, or the shared in-memory one under its lock."""
-        if os.getpid() != self._pid:
+        if PROCESS.pid != self._pid:
             self._forked()
         if self._memory:
             self._guard.acquire()
@@ -204,7 +204,7 @@ class SqliteBackend:
 
     def close(self) -> None:
         """Close the connections this process opened (from any thread)."""
-        if os.getpid() != self._pid:
+        if PROCESS.pid != self._pid:
             return
         with self._guard:
             for conn in self._opened:

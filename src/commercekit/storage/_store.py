@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from commercekit.storage._migrations import (
     read_state,
 )
 from commercekit.storage._models import PruneReport
+from commercekit.storage._process import PROCESS
 from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
 from commercekit.storage._reservations import SqlReservationRepository
 
@@ -162,9 +162,9 @@ class _Scope:
 
     def __enter__(self) -> Transaction:
         store = self._store
-        if store._pid != os.getpid():
+        if store._pid != PROCESS.pid:
             # A child forked inside a transaction must not join its parent's: start afresh.
-            store._pid = os.getpid()
+            store._pid = PROCESS.pid
             store._local = threading.local()
         current: Transaction | None = getattr(store._local, "tx", None)
         if current is not None:
@@ -237,7 +237,7 @@ class Store:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._migrations = migrations
         self._local = threading.local()
-        self._pid = os.getpid()
+        self._pid = PROCESS.pid
         self._schema_checked = False
         self._closed = False
 
