@@ -106,7 +106,8 @@ class NearestLocation:
 
     ``distance`` maps a location name to any comparable number (kilometres to the shipping
     address, days of transit, a cost); ties go to byte order of the name. Build one per order:
-    ``NearestLocation(lambda loc: km(warehouses[loc], address))``.
+    ``NearestLocation(lambda loc: km(warehouses[loc], address))``. When every SKU of a cart is
+    stocked at a single location there is nothing to choose, and ``distance`` is not called.
     """
 
     def __init__(self, distance: Callable[[str], Any]) -> None:
