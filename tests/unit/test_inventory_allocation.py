@@ -92,23 +92,29 @@ def test_strategies_never_exceed_demand_or_capacity(
             assert per_sku.get(s, 0) == min(n, total)
 
 
-def test_a_lost_race_plans_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A stale snapshot makes the guarded update fail; the service re-reads and re-plans."""
+def _first_read_stale(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make the next planning read believe every row has 5 more on hand; count the reads."""
     real = tables.read_for_reservation
     calls: list[int] = []
 
     def stale(tx: Any, skus: Any) -> Any:
         calls.append(1)
         bundles, rows, expired = real(tx, skus)
-        if len(calls) == 1:  # the first read believes "a" still has 5 more
+        if len(calls) == 1:
             rows = [(sku, where, n + 5, held, floor, t) for sku, where, n, held, floor, t in rows]
         return bundles, rows, expired
 
+    monkeypatch.setattr(tables, "read_for_reservation", stale)
+    return calls
+
+
+def test_a_lost_race_plans_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stale snapshot makes the guarded update fail; the service re-reads and re-plans."""
     with open_store("memory://") as store:
         inv = InventoryService(store)
         inv.receive("T", "a", 1)
         inv.receive("T", "b", 5)
-        monkeypatch.setattr(tables, "read_for_reservation", stale)
+        calls = _first_read_stale(monkeypatch)
         held = inv.reserve("k", {"T": 3})
         assert len(calls) == 2
         assert as_set(list(held.lines)) == {("T", "a", 1), ("T", "b", 2)}
@@ -122,20 +128,10 @@ def test_a_lost_race_plans_again(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_lost_race_on_the_plain_path_plans_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """One row per SKU (no plan to choose): a stale read still only makes the cart re-read."""
-    real = tables.read_for_reservation
-    calls: list[int] = []
-
-    def stale(tx: Any, skus: Any) -> Any:
-        calls.append(1)
-        bundles, rows, expired = real(tx, skus)
-        if len(calls) == 1:  # the first read believes there are 5 more on hand
-            rows = [(sku, where, n + 5, held, floor, t) for sku, where, n, held, floor, t in rows]
-        return bundles, rows, expired
-
     with open_store("memory://") as store:
         inv = InventoryService(store)
         inv.receive("T", "a", 3)
-        monkeypatch.setattr(tables, "read_for_reservation", stale)
+        calls = _first_read_stale(monkeypatch)
         with pytest.raises(InsufficientStockError) as info:
             inv.reserve("k", {"T": 5})
         assert len(calls) == 2 and info.value.shortages == {"T": 2}
