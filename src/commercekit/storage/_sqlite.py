@@ -31,6 +31,12 @@ def _check_version() -> None:
         )
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that remembers whether ``PRAGMA query_only`` is on (it starts off)."""
+
+    query_only = False
+
+
 class SqliteBackend:
     """SQLite through the standard library's :mod:`sqlite3`.
 
@@ -47,19 +53,18 @@ class SqliteBackend:
         self._memory = path == ":memory:"
         self._busy_timeout = busy_timeout
         self._guard = threading.RLock()
-        self._opened: list[sqlite3.Connection] = []
+        self._opened: list[_Connection] = []
         self._local = threading.local()
         self._pid = PROCESS.pid
-        self._shared: sqlite3.Connection | None = None
-        # Whether each open connection (by id) has PRAGMA query_only on.
-        self._query_only: dict[int, bool] = {}
+        self._shared: _Connection | None = None
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> _Connection:
         try:
             conn = sqlite3.connect(
                 self._path,
                 timeout=self._busy_timeout,
                 isolation_level=None,
+                factory=_Connection,
                 check_same_thread=False,
             )
         except sqlite3.Error as exc:
@@ -79,7 +84,7 @@ class SqliteBackend:
             self._opened.append(conn)
         return conn
 
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+    def _enable_wal(self, conn: _Connection) -> None:
         # Switching a new database to WAL needs an exclusive lock, and when another process is
         # switching it at the same moment SQLite answers "database is locked" at once, without
         # calling the busy handler (waiting could deadlock). Retry until the busy timeout.
@@ -103,10 +108,9 @@ class SqliteBackend:
         self._guard = threading.RLock()
         if not self._memory:
             self._opened = []
-            self._query_only = {}
             self._shared = None
 
-    def acquire(self) -> sqlite3.Connection:
+    def acquire(self) -> _Connection:
         """The calling thread's connection, or the shared in-memory one under its lock."""
         if PROCESS.pid != self._pid:
             self._forked()
@@ -119,17 +123,17 @@ class SqliteBackend:
                 self._guard.release()
                 raise
             return self._shared
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn: _Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
         return conn
 
-    def release(self, conn: sqlite3.Connection) -> None:
+    def release(self, conn: _Connection) -> None:
         """Let the next transaction of the in-memory database in (file connections stay)."""
         if self._memory:
             self._guard.release()
 
-    def begin(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
+    def begin(self, conn: _Connection, *, readonly: bool) -> None:
         """``BEGIN IMMEDIATE`` for writes (the write lock up front), deferred for reads.
 
         Read transactions run with ``PRAGMA query_only`` on, so a write in one fails. The pragma
@@ -137,14 +141,14 @@ class SqliteBackend:
         transaction: a run of reads costs what the reads cost.
         """
         try:
-            if self._query_only.get(id(conn), False) != readonly:
+            if conn.query_only is not readonly:
                 conn.execute("PRAGMA query_only = ON" if readonly else "PRAGMA query_only = OFF")
-                self._query_only[id(conn)] = readonly
+                conn.query_only = readonly
             conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise self.translate(exc) from exc
 
-    def commit(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
+    def commit(self, conn: _Connection, *, readonly: bool) -> None:
         """Commit; on failure roll back and raise the translated error."""
         try:
             conn.execute("COMMIT")
@@ -152,19 +156,19 @@ class SqliteBackend:
             self.rollback(conn, readonly=readonly)
             raise self.translate(exc) from exc
 
-    def rollback(self, conn: sqlite3.Connection, *, readonly: bool) -> None:
+    def rollback(self, conn: _Connection, *, readonly: bool) -> None:
         """Roll back if a transaction is open."""
         if conn.in_transaction:
             conn.execute("ROLLBACK")
 
-    def execute(self, conn: sqlite3.Connection, sql: str, params: Params) -> Cursor:
+    def execute(self, conn: _Connection, sql: str, params: Params) -> Cursor:
         """Run one statement; driver errors come out as commercekit errors."""
         try:
             return conn.execute(sql, params)
         except (sqlite3.Error, OverflowError) as exc:
             raise self.translate(exc) from exc
 
-    def lock_for_migration(self, conn: sqlite3.Connection) -> None:
+    def lock_for_migration(self, conn: _Connection) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's only write lock."""
 
     def to_db_time(self, moment: datetime) -> str:
@@ -210,6 +214,5 @@ class SqliteBackend:
             for conn in self._opened:
                 conn.close()
             self._opened.clear()
-            self._query_only.clear()
             self._shared = None
         self._local = threading.local()

@@ -52,7 +52,7 @@ class Transaction:
         "readonly",
     )
 
-    def __init__(self, store: Store, conn: Any, *, readonly: bool) -> None:
+    def __init__(self, store: Store, conn: Any, readonly: bool) -> None:
         self._store = store
         self._backend = store._backend
         self._conn = conn
@@ -153,7 +153,7 @@ class _Scope:
 
     __slots__ = ("_check", "_readonly", "_savepoint", "_store", "_tx")
 
-    def __init__(self, store: Store, *, readonly: bool, check: bool = True) -> None:
+    def __init__(self, store: Store, readonly: bool, check: bool = True) -> None:
         self._store = store
         self._readonly = readonly
         self._check = check
@@ -184,7 +184,7 @@ class _Scope:
         except BaseException:
             backend.release(conn)
             raise
-        tx = self._tx = Transaction(store, conn, readonly=self._readonly)
+        tx = self._tx = Transaction(store, conn, self._readonly)
         store._local.tx = tx
         return tx
 
@@ -274,7 +274,7 @@ class Store:
         Inside another transaction of the same thread this one joins it as a savepoint: its
         changes are undone alone if it raises, and are kept only if the outer one commits.
         """
-        return _Scope(self, readonly=readonly)
+        return _Scope(self, readonly)
 
     def _check_schema(self) -> None:
         check_schema(self.schema_state(), url=self.url, migrations=self._migrations)
