@@ -27,11 +27,10 @@ def _migrate(url: str | None, schema: str | None, out: TextIO) -> int:
         applied = store.migrate()
         state = store.schema_state()
     if applied:
-        print(
-            f"{store.url}: applied migrations {applied}; schema version {state.version}", file=out
-        )
+        done = ", ".join(f"{area} {version}" for area, version in applied)
+        print(f"{store.url}: applied {done}; schema versions: {state}", file=out)
     else:
-        print(f"{store.url}: already at schema version {state.version}; nothing to do", file=out)
+        print(f"{store.url}: already at schema versions {state}; nothing to do", file=out)
     return 0
 
 

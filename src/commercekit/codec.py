@@ -6,13 +6,14 @@
 UTC, currencies as their ISO code. Every model round-trips:
 ``converter.structure(converter.unstructure(x), type(x)) == x``.
 
-Modules that define models register their own hooks on the converter through
-:func:`register_hooks` so that one factory knows every type.
+Each area declares the hooks its types need in its :class:`~commercekit.ports.Area` value;
+the factory applies those of every area in :data:`~commercekit.areas.BUILTIN_AREAS` (or of the
+areas given), so the converter is the same whatever was imported before it was built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,19 +23,9 @@ import cattrs
 from commercekit.clock import ensure_utc
 from commercekit.errors import InvalidAmountError, ValidationError
 from commercekit.money import Currency, Money, get_currency, to_decimal
+from commercekit.ports import Area
 
-__all__ = ["make_json_converter", "register_hooks"]
-
-_extra_hooks: list[Callable[[cattrs.Converter], None]] = []
-
-
-def register_hooks(hook: Callable[[cattrs.Converter], None]) -> Callable[[cattrs.Converter], None]:
-    """Register ``hook(converter)`` to run on every converter the factories build.
-
-    Usable as a decorator by modules that define types needing custom (un)structuring.
-    """
-    _extra_hooks.append(hook)
-    return hook
+__all__ = ["make_json_converter"]
 
 
 def _structure_decimal(value: Any, _: type) -> Decimal:
@@ -67,8 +58,16 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     return ensure_utc(datetime.fromisoformat(value))
 
 
-def make_json_converter() -> cattrs.Converter:
-    """A converter for JSON-compatible data (storage documents, API payloads, breakdowns)."""
+def make_json_converter(areas: Sequence[Area] | None = None) -> cattrs.Converter:
+    """A converter for JSON-compatible data (storage documents, API payloads, breakdowns).
+
+    It knows money, decimals, datetimes and currencies, and the types of every area in
+    ``areas`` (default :data:`~commercekit.areas.BUILTIN_AREAS`) through their codec hooks.
+    """
+    if areas is None:
+        from commercekit.areas import BUILTIN_AREAS
+
+        areas = BUILTIN_AREAS
     converter = cattrs.Converter(forbid_extra_keys=False)
     converter.register_unstructure_hook(Decimal, str)
     converter.register_structure_hook(Decimal, _structure_decimal)
@@ -80,6 +79,7 @@ def make_json_converter() -> cattrs.Converter:
     converter.register_structure_hook(Currency, lambda v, _: get_currency(v))
     converter.register_unstructure_hook(datetime, lambda d: ensure_utc(d).isoformat())
     converter.register_structure_hook(datetime, _structure_datetime)
-    for hook in _extra_hooks:
-        hook(converter)
+    for area in areas:
+        for hook in area.codec_hooks:
+            hook(converter)
     return converter

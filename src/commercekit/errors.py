@@ -14,6 +14,7 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   │   └── UnsupportedCurrencyError       ISO code without minor unit (XAU, XXX)
     │   ├── CurrencyMismatchError              arithmetic across two currencies
     │   ├── AllocationError                    weights that cannot split an amount
+    │   ├── InvalidIdentifierError             an id or text breaking the shared input rules
     │   ├── InvalidQuantityError               zero, negative or fractional where not allowed
     │   └── UnknownLineError (LookupError)     a cart line id the cart does not hold
     ├── ConfigurationError                     a setting or URL commercekit cannot use
@@ -58,6 +59,7 @@ __all__ = [
     "IdempotencyConflictError",
     "InsufficientStockError",
     "InvalidAmountError",
+    "InvalidIdentifierError",
     "InvalidQuantityError",
     "InventoryError",
     "MalformedAmountError",
@@ -131,6 +133,27 @@ class CurrencyMismatchError(ValidationError):
 
 class AllocationError(ValidationError):
     """Weights or keys that cannot be used to split an amount (negative, empty, mismatched)."""
+
+
+class InvalidIdentifierError(ValidationError):
+    """An identifier or text that breaks the shared rules of :mod:`commercekit.rules`.
+
+    Empty, too long, surrounding spaces, control characters, lone surrogates, or not text at
+    all. :attr:`name` says which field and :attr:`reason` says why in a stable word:
+    ``"not_text"``, ``"empty"``, ``"too_long"``, ``"whitespace"``, ``"control_character"``,
+    ``"surrogate"`` or ``"noncharacter"``.
+    """
+
+    def __init__(self, message: str, name: str, reason: str) -> None:
+        super().__init__(message)
+        #: The field that was refused, e.g. ``"sku"`` or ``"coupon code"``.
+        self.name = name
+        #: Why it was refused, e.g. ``"too_long"`` or ``"control_character"``.
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Picklable despite the extra arguments (errors cross process boundaries in workers).
+        return (self.__class__, (*self.args, self.name, self.reason), self.__dict__)
 
 
 class InvalidQuantityError(ValidationError):

@@ -222,19 +222,19 @@ def migrate_worker(
 ) -> None:
     """For each fresh database in ``targets``: meet the other worker, then ``store.migrate()``.
 
-    Reports the versions each call applied (``[1]`` for the one that migrated, ``[]`` for the
-    one that found the work done).
+    Reports the ``[area, version]`` pairs each call applied (all of them for the one that
+    migrated, ``[]`` for the one that found the work done).
     """
     try:
-        applied: list[list[int]] = []
+        applied: list[list[Any]] = []
         unexpected: list[str] = []
         for url, schema in targets:
             barrier.wait(BARRIER_TIMEOUT)
             try:
                 with open_worker_store(url, schema) as store:
-                    applied.append(store.migrate())
+                    applied.append([list(done) for done in store.migrate()])
             except Exception as exc:
-                applied.append([-1])
+                applied.append(["failed"])
                 unexpected.append(_describe(exc))
         results.put({"pid": os.getpid(), "applied": applied, "unexpected": unexpected})
     except BaseException as exc:

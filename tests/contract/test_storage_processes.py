@@ -25,7 +25,8 @@ import pytest
 
 from commercekit.errors import StorageBusyError
 from commercekit.storage import MovementKind, Store, open_store
-from commercekit.storage._migrations import MIGRATIONS
+from commercekit.areas import BUILTIN_AREAS
+from commercekit.storage import CORE_AREA
 from tests.contract import _storage_workers as workers
 from tests.contract._storage_workers import COUNTER, Counter
 
@@ -206,13 +207,14 @@ def test_two_processes_migrating_at_once_both_succeed(fresh_targets: list[Target
     assert unexpected_errors(results) == []
     for index, fresh in enumerate(fresh_targets):
         outcomes = sorted(r["applied"][index] for r in results)
-        versions = [m.version for m in MIGRATIONS]
+        versions = [[a.name, m.version] for a in (CORE_AREA, *BUILTIN_AREAS) for m in a.migrations]
         assert outcomes == [[], versions], f"database {index}: {outcomes}"
         with fresh.open(migrate=False) as store:
             with store.transaction(readonly=True) as tx:
-                rows = tx.execute("SELECT version FROM ck_schema_migrations").fetchall()
-            assert sorted(row[0] for row in rows) == versions
-            assert store.schema_state().version == versions[-1]
+                rows = tx.execute("SELECT area, version FROM ck_schema_versions").fetchall()
+            assert sorted((row[0], row[1]) for row in rows) == sorted(
+                (a.name, a.version) for a in (CORE_AREA, *BUILTIN_AREAS) if a.migrations
+            )
             with store.transaction() as tx:  # the tables are there and usable
                 tx.aggregates(COUNTER).add(Counter("after-migrate"))
 

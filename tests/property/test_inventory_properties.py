@@ -31,7 +31,7 @@ from commercekit.inventory import (
 )
 from commercekit.inventory._checks import normalize_lines
 from commercekit.inventory._planning import draft, plain_plan
-from commercekit.inventory._tables import ReservationRead
+from commercekit.ports import PlanningRead as ReservationRead
 from tests._inventory import audit
 
 SKUS = ["A", "B", "é"]

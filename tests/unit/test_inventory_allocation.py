@@ -19,7 +19,7 @@ from commercekit.inventory import (
     StockLevel,
     fill,
 )
-from commercekit.inventory import _tables as tables
+from commercekit.inventory._sql_stock import SqlStockRepository
 from tests._inventory import audit
 
 
@@ -94,17 +94,17 @@ def test_strategies_never_exceed_demand_or_capacity(
 
 def _first_read_stale(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Make the next planning read believe every row has 5 more on hand; count the reads."""
-    real = tables.read_for_reservation
+    real = SqlStockRepository.planning_read
     calls: list[int] = []
 
-    def stale(tx: Any, skus: Any) -> Any:
+    def stale(repo: Any, skus: Any) -> Any:
         calls.append(1)
-        bundles, rows, expired = real(tx, skus)
+        bundles, rows, expired = real(repo, skus)
         if len(calls) == 1:
             rows = [(sku, where, n + 5, held, floor, t) for sku, where, n, held, floor, t in rows]
         return bundles, rows, expired
 
-    monkeypatch.setattr(tables, "read_for_reservation", stale)
+    monkeypatch.setattr(SqlStockRepository, "planning_read", stale)
     return calls
 
 

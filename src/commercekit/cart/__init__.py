@@ -26,7 +26,12 @@ from commercekit.cart._quantity import MAX_QUANTITY, MAX_QUANTITY_PLACES, Quanti
 from commercekit.cart._service import CART_KIND, CartService
 from commercekit.cart._usage import consume_promotions, read_usage_counts, release_promotions
 
+# isort: split
+# Last: the area wires this package to the ports and the codec.
+from commercekit.cart._area import CART_AREA
+
 __all__ = [
+    "CART_AREA",
     "CART_KIND",
     "MAX_QUANTITY",
     "MAX_QUANTITY_PLACES",

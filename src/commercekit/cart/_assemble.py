@@ -17,18 +17,11 @@ from commercekit.cart._breakdown import (
     TaxLine,
 )
 from commercekit.cart._cart import Cart
-from commercekit.cart._discounts import Outcome
 from commercekit.cart._policy import PricingPolicy, ShippingRate
-from commercekit.cart._rows import SHIPPING_KEY, Row, Shipment
 from commercekit.cart._taxes import Taxed
-from commercekit.money import CTX, cash_round
-from commercekit.money._money import _make
-from commercekit.pricing import (
-    CouponRefusal,
-    ResolvedPrice,
-    TaxRate,
-    UsageCounts,
-)
+from commercekit.money import CTX, Money, cash_round
+from commercekit.pricing import CouponRefusal, ResolvedPrice, TaxRate, UsageCounts
+from commercekit.pricing.promotions import SHIPPING_KEY, Outcome, Row, Shipment
 
 __all__ = ["assemble", "price_changes"]
 
@@ -112,7 +105,7 @@ def assemble(
         grand += total
     rounding = 0
     if policy.cash_rounding is not None:
-        unrounded = _make(Decimal(grand).scaleb(-currency.minor_units, CTX), currency)
+        unrounded = Money.from_trusted(Decimal(grand).scaleb(-currency.minor_units, CTX), currency)
         cash = cash_round(unrounded, policy.cash_rounding, policy.rounding)
         rounding = int(cash.difference.amount.scaleb(currency.minor_units, CTX))
     return Breakdown(

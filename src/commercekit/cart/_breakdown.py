@@ -24,12 +24,13 @@ import attrs
 from commercekit.cart._quantity import Quantity
 from commercekit.errors import UnknownLineError
 from commercekit.money import CTX, Currency, Money
-from commercekit.money._money import _make
 from commercekit.pricing import CouponRefusal
+
+_trusted = Money.from_trusted
 
 
 def _money(units: int, currency: Currency) -> Money:
-    return _make(Decimal(units).scaleb(-currency.minor_units, CTX), currency)
+    return _trusted(Decimal(units).scaleb(-currency.minor_units, CTX), currency)
 
 
 __all__ = [

@@ -9,7 +9,6 @@ import cattrs
 
 from commercekit.cart._metadata import Metadata
 from commercekit.cart._quantity import Quantity, check_quantity
-from commercekit.codec import register_hooks
 from commercekit.errors import InvalidQuantityError, ValidationError
 
 __all__ = ["register_cart_hooks"]
@@ -32,12 +31,12 @@ def _structure_metadata(value: Any, _: Any) -> Metadata:
     return Metadata(value)
 
 
-@register_hooks
 def register_cart_hooks(converter: cattrs.Converter) -> None:
     """Teach ``converter`` the quantity union and :class:`~commercekit.cart.Metadata`.
 
     An ``int`` stays a JSON integer, a ``Decimal`` becomes exact text; metadata is a JSON
-    object. Registered automatically on every converter the codec builds.
+    object. The cart area declares it (:data:`~commercekit.cart.CART_AREA`), so every converter
+    :func:`~commercekit.codec.make_json_converter` builds has it.
     """
     converter.register_structure_hook(Quantity, _structure_quantity)
     converter.register_unstructure_hook(

@@ -12,15 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from commercekit.cart._arith import div_round, ratio
 from commercekit.cart._assemble import assemble
-from commercekit.cart._breakdown import (
-    Breakdown,
-)
+from commercekit.cart._breakdown import Breakdown
 from commercekit.cart._cart import Cart
-from commercekit.cart._discounts import run_promotions
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
-from commercekit.cart._rows import Row, Shipment
 from commercekit.cart._taxes import compute_taxes
 from commercekit.clock import ensure_utc
 from commercekit.errors import (
@@ -29,18 +24,21 @@ from commercekit.errors import (
     PriceNotFoundError,
     ValidationError,
 )
-from commercekit.money import Currency, Money, Rounding
-from commercekit.ports import ExchangeRates, TaxCalculator
+from commercekit.money import Currency, Money, Rounding, div_round
 from commercekit.pricing import (
     CatalogEntry,
     Customer,
+    ExchangeRates,
     PriceList,
     Promotion,
     ResolvedPrice,
+    TaxCalculator,
     UsageCounts,
+    applicable_price_lists,
     resolve_price,
+    resolve_price_in_lists,
 )
-from commercekit.pricing._price_lists import _order_lists, _resolve_in
+from commercekit.pricing.promotions import Row, Shipment, run_promotions
 
 __all__ = ["price_cart"]
 
@@ -58,7 +56,7 @@ def _quantity(line_quantity: int | Decimal, entry: CatalogEntry, line_id: str) -
 def _minor(money: Money, currency: Currency, what: str) -> int:
     if money.currency is not currency:
         raise CurrencyMismatchError(currency.code, money.currency.code, what)
-    num, den = ratio(money.amount)
+    num, den = money.amount.as_integer_ratio()
     scaled = Fraction(num * 10**currency.minor_units, den)
     if scaled.denominator != 1:
         raise ValidationError(f"{what}: {money} is finer than the minor unit")
@@ -136,9 +134,7 @@ def _base_prices(
 ) -> tuple[list[Row], list[ResolvedPrice]]:
     currency = cart.currency
     scale = 10**currency.minor_units
-    lists = _order_lists(
-        pl for pl in price_lists if pl.applies(currency, cart.channel, customer.group, at)
-    )
+    lists = applicable_price_lists(price_lists, currency, cart.channel, customer.group, at)
     entries: list[CatalogEntry] = []
     quantities: list[int | Decimal] = []
     per_key: dict[str, int | Decimal] = {}
@@ -176,7 +172,7 @@ def _base_prices(
             )
             cache[key] = resolved
         num, den = resolved.unit_price.amount.as_integer_ratio()
-        qnum, qden = ratio(quantity)
+        qnum, qden = quantity.as_integer_ratio()
         if half_up:
             subtotal = (2 * num * qnum * scale + den * qden) // (2 * den * qden)
         else:
@@ -200,7 +196,7 @@ def _resolve(
     exchange_rates: ExchangeRates | None,
 ) -> ResolvedPrice:
     base = entry.price if entry.price is not None and entry.price.currency is currency else None
-    found = _resolve_in(key, total, base, lists)
+    found = resolve_price_in_lists(key, total, base, lists)
     if found is not None:
         return found
     return resolve_price(

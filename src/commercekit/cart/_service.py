@@ -10,9 +10,8 @@ from commercekit.cart._coupons import check_coupon
 from commercekit.cart._pipeline import price_cart
 from commercekit.cart._policy import PricingPolicy, ShippingRate
 from commercekit.cart._usage import consume_promotions, read_usage_counts
-from commercekit.ports import Catalog, ExchangeRates, StorePort, TaxCalculator
+from commercekit.ports import AggregateKind, Catalog, ExchangeRates, StorePort, TaxCalculator
 from commercekit.pricing import Customer, PriceList, Promotion, UsageCounts
-from commercekit.storage import AggregateKind
 
 __all__ = ["CART_KIND", "CartService"]
 
@@ -55,15 +54,13 @@ class CartService:
     def load(self, cart_id: str) -> Cart:
         """The stored cart ``cart_id`` (a NotFoundError if there is none)."""
         with self.store.transaction(readonly=True) as tx:
-            cart: Cart = tx.aggregates(CART_KIND).get(cart_id)
-            return cart
+            return tx.aggregates(CART_KIND).get(cart_id)
 
     def save(self, cart: Cart) -> Cart:
         """Store ``cart`` (added when its version is 0) and return it with its new version."""
         with self.store.transaction() as tx:
             carts = tx.aggregates(CART_KIND)
-            saved: Cart = carts.add(cart) if cart.version == 0 else carts.save(cart)
-            return saved
+            return carts.add(cart) if cart.version == 0 else carts.save(cart)
 
     def usage_for(self, cart: Cart) -> UsageCounts:
         """The usage counts of every limited promotion and coupon code, read from the store."""

@@ -6,16 +6,11 @@ from datetime import datetime
 from fractions import Fraction
 from math import lcm
 
-from commercekit.cart._arith import div_round
 from commercekit.cart._cart import Cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
-from commercekit.cart._rows import SHIPPING_KEY, Row, Shipment
-from commercekit.money import allocate_minor
-from commercekit.ports import TaxCalculator
-from commercekit.pricing import (
-    Customer,
-    TaxRate,
-)
+from commercekit.money import allocate_minor, div_round
+from commercekit.pricing import Customer, TaxCalculator, TaxRate
+from commercekit.pricing.promotions import SHIPPING_KEY, Row, Shipment
 
 __all__ = ["Taxed", "compute_taxes"]
 

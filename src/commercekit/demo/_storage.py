@@ -29,7 +29,7 @@ def storage_tour(out: TextIO, store: Store, run: str) -> None:
     """Versioned saves, a refused stale save and guarded stock reservations."""
     section(out, "Storage: the embedded SQLite default, migrated on open")
     state = store.schema_state()
-    print(f"  store {store.url} ({store.backend}), schema version {state.version}", file=out)
+    print(f"  store {store.url} ({store.backend}), schema versions: {state}", file=out)
 
     with store.transaction() as tx:
         first = tx.aggregates(_NOTES).add(_Note(f"note-{run}", text="hello"))

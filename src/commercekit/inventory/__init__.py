@@ -29,7 +29,7 @@ from commercekit.inventory._allocation import (
 )
 from commercekit.inventory._policy import LOW_STOCK_TOPIC, PolicyKind, StockPolicy
 from commercekit.inventory._service import InventoryService, normalize_lines
-from commercekit.storage import (
+from commercekit.inventory._records import (
     MovementKind,
     Reservation,
     ReservationLine,
@@ -38,7 +38,12 @@ from commercekit.storage import (
     StockMovement,
 )
 
+# isort: split
+# Last: the area wires this package to the ports, which re-export names bound above.
+from commercekit.inventory._area import INVENTORY_AREA
+
 __all__ = [
+    "INVENTORY_AREA",
     "LOW_STOCK_TOPIC",
     "AllocationStrategy",
     "FewestShipments",

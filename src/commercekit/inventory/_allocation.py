@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from commercekit.storage import ReservationLine, StockLevel
+from commercekit.inventory._records import ReservationLine, StockLevel
 
 __all__ = [
     "ONE_ROW_NO_CHOICE",

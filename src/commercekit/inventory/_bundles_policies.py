@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from commercekit.errors import InvalidQuantityError, ValidationError
-from commercekit.inventory import _tables
-from commercekit.inventory._base import ServiceParts
+from commercekit.inventory._base import ServiceParts, bundles, policies, stock
 from commercekit.inventory._checks import check_sku
 from commercekit.inventory._policy import StockPolicy
-from commercekit.storage import StockLevel
-from commercekit.storage._checks import MAX_QUANTITY, check_quantity
+from commercekit.inventory._records import StockLevel
+from commercekit.rules import MAX_QUANTITY, check_count
 
 __all__ = ["BundlesAndPolicies"]
 
@@ -30,29 +29,29 @@ class BundlesAndPolicies(ServiceParts):
         parts: dict[str, int] = {}
         for component, units in components.items():
             check_sku(component, name="component sku")
-            check_quantity(units)
+            check_count(units)
             if component == sku:
                 raise ValidationError(f"bundle {sku!r} cannot contain itself")
             parts[component] = units
         with self.store.transaction() as tx:
-            if _tables.is_component(tx, sku):
+            if bundles(tx).is_component(sku):
                 raise ValidationError(f"{sku!r} is a component of another bundle")
-            nested = [c for c in parts if _tables.bundle(tx, c)]
+            nested = [c for c in parts if bundles(tx).get(c)]
             if nested:
                 raise ValidationError(f"bundle components cannot be bundles: {nested}")
-            _tables.save_bundle(tx, sku, parts)
+            bundles(tx).save(sku, parts)
 
     def bundle(self, sku: str) -> dict[str, int]:
         """The components of bundle ``sku`` (an empty dict if it is not a bundle)."""
         check_sku(sku)
         with self.store.transaction(readonly=True) as tx:
-            return _tables.bundle(tx, sku)
+            return bundles(tx).get(sku)
 
     def remove_bundle(self, sku: str) -> bool:
         """Forget bundle ``sku``; ``False`` if it was not one. Reservations keep their lines."""
         check_sku(sku)
         with self.store.transaction() as tx:
-            return _tables.delete_bundle(tx, sku)
+            return bundles(tx).delete(sku)
 
     def set_policy(
         self, sku: str, policy: StockPolicy, *, locations: Iterable[str] = ()
@@ -69,18 +68,18 @@ class BundlesAndPolicies(ServiceParts):
             raise ValidationError(f"policy must be a StockPolicy, got {policy!r}")
         wanted = [check_sku(loc, name="location") for loc in locations]
         with self.store.transaction() as tx:
-            _tables.save_policy(tx, sku, policy)
-            rows = {level.location for level in tx.stock.levels([sku])} | set(wanted)
+            policies(tx).save_policy(sku, policy)
+            rows = {level.location for level in stock(tx).levels([sku])} | set(wanted)
             for location in sorted(rows, key=str.encode):
-                tx.stock.ensure(sku, location, floor=policy.floor)
-                tx.stock.set_floor(sku, location, policy.floor)
-            return tx.stock.levels([sku])
+                stock(tx).ensure(sku, location, floor=policy.floor)
+                stock(tx).set_floor(sku, location, policy.floor)
+            return stock(tx).levels([sku])
 
     def policy(self, sku: str) -> StockPolicy:
         """The policy of ``sku`` (no backorder unless :meth:`set_policy` said otherwise)."""
         check_sku(sku)
         with self.store.transaction(readonly=True) as tx:
-            return _tables.policy(tx, sku)
+            return policies(tx).policy(sku)
 
     def set_low_stock_threshold(
         self, sku: str, threshold: int | None, *, location: str | None = None
@@ -101,4 +100,4 @@ class BundlesAndPolicies(ServiceParts):
         ):
             raise InvalidQuantityError(f"a threshold is an int >= 0 or None, got {threshold!r}")
         with self.store.transaction() as tx:
-            _tables.save_threshold(tx, sku, location or "", threshold)
+            policies(tx).save_threshold(sku, location or "", threshold)

@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from commercekit.errors import InvalidQuantityError, ValidationError
-from commercekit.storage import ReservationLine
-from commercekit.storage._checks import MAX_QUANTITY, check_key, check_quantity
+from commercekit.inventory._records import ReservationLine
+from commercekit.rules import MAX_QUANTITY, check_count, check_identifier
 
 __all__ = [
     "Lines",
@@ -34,7 +34,7 @@ def row_order(row: Row) -> tuple[bytes, bytes]:
 
 def check_sku(value: Any, *, name: str = "sku") -> str:
     """A SKU or location name: 1-200 characters of valid Unicode text without NUL."""
-    check_key(value, name=name)
+    check_identifier(value, name=name)
     try:
         value.encode()
     except UnicodeEncodeError:
@@ -86,7 +86,7 @@ def normalize_lines(lines: Any) -> dict[str, int]:
         else:
             raise ValidationError(f"a cart line is (sku, quantity), got {item!r}")
         check_sku(sku)
-        check_quantity(units)
+        check_count(units)
         total = demand.get(sku, 0) + units
         if total > MAX_QUANTITY:
             raise InvalidQuantityError(f"{total} units of {sku} is beyond {MAX_QUANTITY}")

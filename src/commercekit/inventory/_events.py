@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from commercekit.inventory import _tables
+from commercekit.ports import OUTBOX
+from commercekit.inventory._base import policies
 from commercekit.inventory._policy import LOW_STOCK_TOPIC
 
 if TYPE_CHECKING:
-    from commercekit.storage import StockLevel, Transaction
+    from commercekit.inventory._records import StockLevel
+    from commercekit.ports import TransactionPort
 
 __all__ = ["low_stock"]
 
 
-def low_stock(tx: Transaction, level: StockLevel, before: int, threshold: Any = ...) -> None:
+def low_stock(tx: TransactionPort, level: StockLevel, before: int, threshold: Any = ...) -> None:
     """Write a ``stock.low`` event if available stock crossed the threshold of ``level``.
 
     Crossing means going from ``before`` (above it) to at or below it. The threshold is read
     from the store unless given (``None``: the row has none).
     """
     if threshold is ...:
-        threshold = _tables.threshold(tx, level.sku, level.location)
+        threshold = policies(tx).threshold(level.sku, level.location)
     if threshold is not None and before > threshold >= level.available:
-        tx.outbox.append(
+        tx.repository(OUTBOX).append(
             LOW_STOCK_TOPIC,
             {
                 "sku": level.sku,

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commercekit.errors import InsufficientStockError, UnknownSkuError, ValidationError
-from commercekit.inventory import _tables
-from commercekit.inventory._base import ServiceParts
+from commercekit.inventory._base import ServiceParts, bundles, policies, stock
 from commercekit.inventory._checks import check_sku, check_text
 from commercekit.inventory._events import low_stock
-from commercekit.storage import MovementKind, StockLevel, StockMovement
-from commercekit.storage._checks import check_quantity
+from commercekit.inventory._records import MovementKind, StockLevel, StockMovement
+from commercekit.rules import check_count
 
 if TYPE_CHECKING:
-    from commercekit.storage import Transaction
+    from commercekit.ports import TransactionPort
 
 __all__ = ["StockLedger"]
 
@@ -21,21 +20,21 @@ __all__ = ["StockLedger"]
 class StockLedger(ServiceParts):
     """Stock per SKU and location and its movements (part of ``InventoryService``)."""
 
-    def _ensure(self, tx: Transaction, sku: str, location: str) -> StockLevel:
-        level = tx.stock.level(sku, location)
+    def _ensure(self, tx: TransactionPort, sku: str, location: str) -> StockLevel:
+        level = stock(tx).level(sku, location)
         if level is None:
-            level = tx.stock.ensure(sku, location, floor=_tables.policy(tx, sku).floor)
+            level = stock(tx).ensure(sku, location, floor=policies(tx).policy(sku).floor)
         return level
 
-    def _require(self, tx: Transaction, sku: str, location: str) -> StockLevel:
-        level = tx.stock.level(sku, location)
+    def _require(self, tx: TransactionPort, sku: str, location: str) -> StockLevel:
+        level = stock(tx).level(sku, location)
         if level is None:
             raise UnknownSkuError(f"{sku!r} is not stocked at {location!r}", (sku,))
         return level
 
     def _move(
         self,
-        tx: Transaction,
+        tx: TransactionPort,
         sku: str,
         location: str,
         quantity: int,
@@ -48,7 +47,7 @@ class StockLedger(ServiceParts):
         else:
             self._require(tx, sku, location)
         try:
-            level = tx.stock.move(sku, location, quantity, kind, reason=reason, reference=reference)
+            level = stock(tx).move(sku, location, quantity, kind, reason=reason, reference=reference)
         except InsufficientStockError as exc:
             current = self._require(tx, sku, location)
             short = -quantity - (current.available - current.floor)
@@ -73,7 +72,7 @@ class StockLedger(ServiceParts):
         """
         check_sku(sku)
         check_sku(location, name="location")
-        check_quantity(quantity, allow_negative=kind is MovementKind.ADJUST)
+        check_count(quantity, allow_negative=kind is MovementKind.ADJUST)
         check_text(reason, name="reason")
         check_text(reference, name="reference")
         signed = -quantity if kind is MovementKind.SALE else quantity
@@ -155,7 +154,7 @@ class StockLedger(ServiceParts):
         check_sku(sku)
         check_sku(source, name="source")
         check_sku(destination, name="destination")
-        check_quantity(quantity)
+        check_count(quantity)
         check_text(reason, name="reason")
         check_text(reference, name="reference")
         if source == destination:
@@ -180,13 +179,13 @@ class StockLedger(ServiceParts):
         check_sku(sku)
         check_sku(location, name="location")
         with self.store.transaction(readonly=True) as tx:
-            return tx.stock.level(sku, location)
+            return stock(tx).level(sku, location)
 
     def stock(self, sku: str) -> list[StockLevel]:
         """The stock rows of ``sku`` at every location, in location order."""
         check_sku(sku)
         with self.store.transaction(readonly=True) as tx:
-            return tx.stock.levels([sku])
+            return stock(tx).levels([sku])
 
     def sellable(self, sku: str) -> int:
         """Units of ``sku`` a reservation could still take across all locations.
@@ -196,11 +195,11 @@ class StockLedger(ServiceParts):
         """
         check_sku(sku)
         with self.store.transaction(readonly=True) as tx:
-            components = _tables.bundle(tx, sku) or {sku: 1}
-            rows = _tables.snapshot(tx, list(components))
+            components = bundles(tx).get(sku) or {sku: 1}
+            rows = stock(tx).with_thresholds(list(components))
         room: dict[str, int] = dict.fromkeys(components, 0)
-        for level, _ in rows:
-            room[level.sku] += level.available - level.floor
+        for sku_, _, on_hand, reserved, floor, _ in rows:
+            room[sku_] += on_hand - reserved - floor
         return min(room[c] // units for c, units in components.items())
 
     def movements(self, sku: str, location: str) -> list[StockMovement]:
@@ -208,6 +207,6 @@ class StockLedger(ServiceParts):
         check_sku(sku)
         check_sku(location, name="location")
         with self.store.transaction(readonly=True) as tx:
-            return tx.stock.movements(sku, location)
+            return stock(tx).movements(sku, location)
 
     # -- bundles, policies, thresholds ------------------------------------------------------

@@ -6,15 +6,15 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from commercekit.errors import InsufficientStockError, NotFoundError, ReservationError
-from commercekit.inventory._base import ServiceParts
+from commercekit.inventory._base import ServiceParts, reservations, stock
 from commercekit.inventory._checks import check_sku, check_text, check_ttl, row_order
 from commercekit.inventory._events import low_stock
 from commercekit.inventory._planning import ACTIVE, EXPIRED, Retry, expire
-from commercekit.storage import MovementKind, Reservation, ReservationStatus
-from commercekit.storage._checks import check_key
+from commercekit.inventory._records import MovementKind, Reservation, ReservationStatus
+from commercekit.rules import check_identifier
 
 if TYPE_CHECKING:
-    from commercekit.storage import Transaction
+    from commercekit.ports import TransactionPort
 
 __all__ = ["ReservationLifecycle"]
 
@@ -23,11 +23,11 @@ class ReservationLifecycle(ServiceParts):
     """Reading and ending reservations (part of ``InventoryService``)."""
 
     @staticmethod
-    def _get(tx: Transaction, reservation: Reservation | str) -> Reservation:
+    def _get(tx: TransactionPort, reservation: Reservation | str) -> Reservation:
         ident = reservation.id if isinstance(reservation, Reservation) else reservation
-        check_key(ident, name="reservation id")
+        check_identifier(ident, name="reservation id")
         try:
-            return tx.reservations.get(ident)
+            return reservations(tx).get(ident)
         except NotFoundError:
             raise ReservationError(f"no reservation with id {ident!r}") from None
 
@@ -43,7 +43,7 @@ class ReservationLifecycle(ServiceParts):
         """The reservation made under ``key``, or ``None``."""
         check_sku(key, name="reservation key")
         with self.store.transaction(readonly=True) as tx:
-            return tx.reservations.by_key(key)
+            return reservations(tx).by_key(key)
 
     def commit(
         self, reservation: Reservation | str, *, reference: str | None = None
@@ -65,7 +65,7 @@ class ReservationLifecycle(ServiceParts):
         raise ReservationError(f"reservation {reservation!r} kept changing while committing")
 
     def _commit(
-        self, tx: Transaction, reservation: Reservation | str, reference: str | None
+        self, tx: TransactionPort, reservation: Reservation | str, reference: str | None
     ) -> Reservation:
         current = self._get(tx, reservation)
         if current.status is ReservationStatus.COMMITTED:
@@ -75,24 +75,24 @@ class ReservationLifecycle(ServiceParts):
         reference = reference or current.key
         lines = sorted(current.lines, key=lambda ln: row_order((ln.sku, ln.location)))
         if current.status is ACTIVE and current.expires_at > tx.now():
-            if not tx.reservations.transition(current.id, ACTIVE, ReservationStatus.COMMITTED):
+            if not reservations(tx).transition(current.id, ACTIVE, ReservationStatus.COMMITTED):
                 raise Retry
             for line in lines:
-                tx.stock.sell_reserved(line.sku, line.location, line.quantity, reference=reference)
-            return tx.reservations.get(current.id)
+                stock(tx).sell_reserved(line.sku, line.location, line.quantity, reference=reference)
+            return reservations(tx).get(current.id)
         # Expired (swept or not): free the expired holds on its SKUs, itself included, then sell
         # its lines again from available stock, guarded like any reservation.
         freed = expire(tx, sorted({ln.sku for ln in lines}, key=str.encode))
-        if not tx.reservations.transition(current.id, EXPIRED, ReservationStatus.COMMITTED):
+        if not reservations(tx).transition(current.id, EXPIRED, ReservationStatus.COMMITTED):
             raise Retry
         wanted = {(ln.sku, ln.location): ln.quantity for ln in lines}
         for row in sorted(wanted.keys() | freed.keys(), key=row_order):
             if row in freed:
-                tx.stock.unreserve(row[0], row[1], freed[row])
+                stock(tx).unreserve(row[0], row[1], freed[row])
             if row not in wanted:
                 continue
             try:
-                level = tx.stock.move(
+                level = stock(tx).move(
                     row[0],
                     row[1],
                     -wanted[row],
@@ -107,7 +107,7 @@ class ReservationLifecycle(ServiceParts):
                     "reserve again"
                 ) from None
             low_stock(tx, level, level.available + wanted[row] - freed.get(row, 0))
-        return tx.reservations.get(current.id)
+        return reservations(tx).get(current.id)
 
     def release(self, reservation: Reservation | str) -> Reservation:
         """Give the held stock back (a cancelled checkout). Releasing twice is harmless.
@@ -125,15 +125,15 @@ class ReservationLifecycle(ServiceParts):
                         )
                     if current.status is not ACTIVE:
                         return current
-                    if not tx.reservations.transition(
+                    if not reservations(tx).transition(
                         current.id, ACTIVE, ReservationStatus.RELEASED
                     ):
                         raise Retry
                     for line in sorted(
                         current.lines, key=lambda ln: row_order((ln.sku, ln.location))
                     ):
-                        tx.stock.unreserve(line.sku, line.location, line.quantity)
-                    return tx.reservations.get(current.id)
+                        stock(tx).unreserve(line.sku, line.location, line.quantity)
+                    return reservations(tx).get(current.id)
             except Retry:
                 continue
         raise ReservationError(f"reservation {reservation!r} kept changing while releasing")
@@ -152,9 +152,9 @@ class ReservationLifecycle(ServiceParts):
                     f"reservation {current.key!r} is {current.status.value}"
                     f"{' (expired)' if current.status is ACTIVE else ''}; reserve again"
                 )
-            if not tx.reservations.extend(current.id, tx.now() + ttl):
+            if not reservations(tx).extend(current.id, tx.now() + ttl):
                 raise ReservationError(f"reservation {current.key!r} changed; reserve again")
-            return tx.reservations.get(current.id)
+            return reservations(tx).get(current.id)
 
     def sweep(self) -> list[Reservation]:
         """Free the stock of every expired reservation (judged by the store's clock).
@@ -163,4 +163,4 @@ class ReservationLifecycle(ServiceParts):
         now and then (a cron job, a worker) for the rest. Returns what it released.
         """
         with self.store.transaction() as tx:
-            return tx.reservations.release_expired()
+            return reservations(tx).release_expired()

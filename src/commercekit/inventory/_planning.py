@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from commercekit.errors import InvalidQuantityError, InventoryError
+from commercekit.inventory._base import reservations
 from commercekit.inventory._checks import Row, row_order
-from commercekit.storage import Reservation, ReservationStatus, StockLevel
-from commercekit.storage._checks import MAX_QUANTITY
+from commercekit.inventory._records import Reservation, ReservationStatus, StockLevel
+from commercekit.rules import MAX_QUANTITY
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
-    from commercekit.inventory._tables import ReservationRead
-    from commercekit.storage import Transaction
+    from commercekit.ports import PlanningRead
+    from commercekit.ports import TransactionPort
 
 __all__ = [
     "ACTIVE",
@@ -68,7 +69,7 @@ def expand(requested: dict[str, int], components: list[tuple[str, str, int]]) ->
     return demand
 
 
-def expire(tx: Transaction, skus: list[str]) -> dict[Row, int]:
+def expire(tx: TransactionPort, skus: list[str]) -> dict[Row, int]:
     """Mark expired reservations on ``skus`` expired; return the holds to give back.
 
     Only the status flips here (reservation rows, in the storage's expiry order); the
@@ -76,8 +77,8 @@ def expire(tx: Transaction, skus: list[str]) -> dict[Row, int]:
     transaction ever locks stock rows out of order.
     """
     freed: dict[Row, int] = {}
-    for expired in tx.reservations.expired(skus=skus):
-        if tx.reservations.transition(expired.id, ACTIVE, EXPIRED):
+    for expired in reservations(tx).expired(skus=skus):
+        if reservations(tx).transition(expired.id, ACTIVE, EXPIRED):
             for line in expired.lines:
                 row = (line.sku, line.location)
                 freed[row] = freed.get(row, 0) + line.quantity
@@ -136,7 +137,7 @@ class Draft:
         self.shortages = shortages or {}
 
 
-def plain_plan(read: ReservationRead, demand: dict[str, int]) -> list[PlainLine] | None:
+def plain_plan(read: PlanningRead, demand: dict[str, int]) -> list[PlainLine] | None:
     """The plan of the most common cart, or ``None`` if the cart is not one.
 
     That cart holds no bundle and no SKU with an expired hold, and each of its SKUs has one
@@ -160,12 +161,12 @@ def plain_plan(read: ReservationRead, demand: dict[str, int]) -> list[PlainLine]
 
 
 def draft(
-    read: ReservationRead,
+    read: PlanningRead,
     requested: dict[str, int],
     strategy: AllocationStrategy,
-    tx: Transaction | None,
+    tx: TransactionPort | None,
 ) -> Draft:
-    """Plan a cart from what :func:`~commercekit.inventory._tables.read_for_reservation` read.
+    """Plan a cart from what :meth:`~commercekit.ports.StockRepository.planning_read` read.
 
     Expired holds on the cart's SKUs are marked expired in ``tx`` first (their units count as
     free in the plan and are given back while taking it); ``tx`` may be ``None`` only when the

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from commercekit.errors import InvalidQuantityError, ValidationError
-from commercekit.storage._checks import MAX_QUANTITY
+from commercekit.rules import MAX_QUANTITY
 
 __all__ = ["LOW_STOCK_TOPIC", "PolicyKind", "StockPolicy"]
 

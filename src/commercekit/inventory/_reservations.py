@@ -11,9 +11,8 @@ from commercekit.errors import (
     InsufficientStockError,
     UnknownSkuError,
 )
-from commercekit.inventory import _tables
 from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
-from commercekit.inventory._base import ServiceParts
+from commercekit.inventory._base import ServiceParts, reservations, stock
 from commercekit.inventory._checks import (
     Lines,
     check_sku,
@@ -25,12 +24,12 @@ from commercekit.inventory._checks import (
 from commercekit.inventory._checks import request_hash as hash_request
 from commercekit.inventory._events import low_stock
 from commercekit.inventory._planning import Draft, Existing, PlainLine, Retry, draft, plain_plan
-from commercekit.storage import Reservation, ReservationLine
+from commercekit.inventory._records import Reservation, ReservationLine
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
-    from commercekit.inventory._tables import ReservationRead
-    from commercekit.storage import Transaction
+    from commercekit.ports import PlanningRead
+    from commercekit.ports import TransactionPort
 
 __all__ = ["Reserving"]
 
@@ -71,7 +70,7 @@ class Reserving(ServiceParts):
             final = attempt == self.max_attempts
             try:
                 with store.transaction() as tx:
-                    read = _tables.read_for_reservation(tx, skus)
+                    read = stock(tx).planning_read(skus)
                     simple = None if final or not plain else plain_plan(read, requested)
                     if simple is not None:
                         return self._take_plain(tx, key, simple, digest, ttl)
@@ -83,7 +82,7 @@ class Reserving(ServiceParts):
                 return self._replay(found.reservation, digest)
             except ConflictError:
                 with store.transaction(readonly=True) as tx:
-                    existing = tx.reservations.by_key(key)
+                    existing = reservations(tx).by_key(key)
                 if existing is None:
                     raise
                 return self._replay(existing, digest)
@@ -99,7 +98,7 @@ class Reserving(ServiceParts):
 
     @staticmethod
     def _take_plain(
-        tx: Transaction, key: str, lines: list[PlainLine], digest: str, ttl: timedelta
+        tx: TransactionPort, key: str, lines: list[PlainLine], digest: str, ttl: timedelta
     ) -> Reservation:
         """Take a :func:`~commercekit.inventory._planning.plain_plan` and record it.
 
@@ -107,23 +106,23 @@ class Reserving(ServiceParts):
         general plan's bookkeeping. A guard that fails (on PostgreSQL, where the rows read
         may have moved since) raises :class:`Retry`; the last attempt never comes here.
         """
-        stock = tx.stock
+        rows = stock(tx)
         held = []
         for sku, location, units, threshold in lines:
-            if not stock.reserve(sku, location, units):
+            if not rows.reserve(sku, location, units):
                 raise Retry
             if threshold is not None:
-                after = stock.level(sku, location)
+                after = rows.level(sku, location)
                 assert after is not None
                 low_stock(tx, after, after.available + units, threshold)
             held.append(ReservationLine(sku, location, units))
-        return tx.reservations.create(key, held, expires_at=tx.now() + ttl, request_hash=digest)
+        return reservations(tx).create(key, held, expires_at=tx.now() + ttl, request_hash=digest)
 
     @staticmethod
     def _draft(
-        tx: Transaction,
+        tx: TransactionPort,
         key: str,
-        read: ReservationRead,
+        read: PlanningRead,
         requested: dict[str, int],
         strategy: AllocationStrategy,
     ) -> Draft:
@@ -134,7 +133,7 @@ class Reserving(ServiceParts):
             unknown = planned.unknown
             raise UnknownSkuError(f"not stocked anywhere: {list(unknown)}", unknown)
         if planned.shortages:
-            existing = tx.reservations.by_key(key)
+            existing = reservations(tx).by_key(key)
             if existing is not None:
                 raise Existing(existing)
             shortages = planned.shortages
@@ -145,7 +144,7 @@ class Reserving(ServiceParts):
 
     @staticmethod
     def _take(
-        tx: Transaction, key: str, planned: Draft, digest: str, ttl: timedelta, *, final: bool
+        tx: TransactionPort, key: str, planned: Draft, digest: str, ttl: timedelta, *, final: bool
     ) -> Reservation:
         """Take the plan, then record the reservation.
 
@@ -153,18 +152,18 @@ class Reserving(ServiceParts):
         in byte order. A guard that fails means the stock moved since the plan: :class:`Retry`,
         or on the ``final`` attempt the shortage it found.
         """
-        plan, freed, thresholds, stock = planned.plan, planned.freed, planned.thresholds, tx.stock
+        plan, freed, thresholds, levels = planned.plan, planned.freed, planned.thresholds, stock(tx)
         rows = sorted(plan.keys() | freed.keys(), key=row_order) if freed or len(plan) > 1 else plan
         for row in rows:
             if freed and row in freed:
-                stock.unreserve(row[0], row[1], freed[row])
+                levels.unreserve(row[0], row[1], freed[row])
             units = plan.get(row, 0)
             if not units:
                 continue
-            if not stock.reserve(row[0], row[1], units):
+            if not levels.reserve(row[0], row[1], units):
                 if not final:
                     raise Retry
-                current = stock.level(row[0], row[1])
+                current = levels.level(row[0], row[1])
                 assert current is not None
                 short = {row[0]: units - (current.available - current.floor)}
                 raise InsufficientStockError(
@@ -172,8 +171,8 @@ class Reserving(ServiceParts):
                 )
             threshold = thresholds.get(row)
             if threshold is not None:
-                after = stock.level(row[0], row[1])
+                after = levels.level(row[0], row[1])
                 assert after is not None
                 low_stock(tx, after, after.available + units - freed.get(row, 0), threshold)
         lines = [ReservationLine(sku, location, units) for (sku, location), units in plan.items()]
-        return tx.reservations.create(key, lines, expires_at=tx.now() + ttl, request_hash=digest)
+        return reservations(tx).create(key, lines, expires_at=tx.now() + ttl, request_hash=digest)

@@ -14,7 +14,7 @@ from commercekit.inventory._lifecycle import ReservationLifecycle
 from commercekit.inventory._reservations import Reserving
 
 if TYPE_CHECKING:
-    from commercekit.storage import Store
+    from commercekit.ports import StorePort
 
 __all__ = ["InventoryService", "check_sku", "normalize_lines"]
 
@@ -36,7 +36,7 @@ class InventoryService(StockLedger, BundlesAndPolicies, Reserving, ReservationLi
 
     def __init__(
         self,
-        store: Store,
+        store: StorePort,
         *,
         ttl: timedelta = timedelta(minutes=15),
         strategy: AllocationStrategy | None = None,

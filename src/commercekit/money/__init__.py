@@ -12,6 +12,7 @@ from commercekit.money._money import Money, sum_money, to_decimal
 from commercekit.money._rounding import (
     CashRounding,
     cash_round,
+    div_round,
     from_minor_units,
     is_minor_unit_exact,
     quantize,
@@ -30,6 +31,7 @@ __all__ = [
     "allocate",
     "allocate_minor",
     "cash_round",
+    "div_round",
     "format_money",
     "from_minor_units",
     "get_currency",

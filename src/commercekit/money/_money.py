@@ -150,6 +150,24 @@ class Money:
         cur = get_currency(currency)
         return _make(cur.quantum * 0, cur)
 
+    @staticmethod
+    def from_trusted(amount: Decimal, currency: Currency) -> Money:
+        """Money from an amount that is already valid, skipping every check (the fast path).
+
+        Unlike ``Money(amount, currency)`` this neither converts nor validates: ``amount`` must
+        already be a finite :class:`~decimal.Decimal` within range (typically the result of
+        arithmetic on validated amounts, or integer minor units scaled in :data:`CTX`) and
+        ``currency`` a :class:`Currency` instance, not a code. Use it only for amounts your own
+        code computed; anything from outside goes through the constructor.
+
+        >>> Money.from_trusted(Decimal("19.99"), get_currency("USD"))
+        Money('19.99', 'USD')
+        """
+        result = _new(Money)
+        result._amount = amount
+        result._currency = currency
+        return result
+
     @classmethod
     def from_moneyed(cls, value: moneyed.Money) -> Money:
         """Convert a py-moneyed ``Money`` exactly (its amount is kept digit for digit)."""
@@ -318,12 +336,8 @@ class Money:
         return f"{self.amount} {self.currency.code}"
 
 
-def _make(amount: Decimal, currency: Currency) -> Money:
-    """Build a Money from an already validated amount (the fast path for results)."""
-    result = _new(Money)
-    result._amount = amount
-    result._currency = currency
-    return result
+#: :meth:`Money.from_trusted` as a plain function (the module's short name for it).
+_make = Money.from_trusted
 
 
 def sum_money(values: Iterable[Money], currency: str | Currency | Any) -> Money:

@@ -15,6 +15,7 @@ from commercekit.money._money import Money, _make, to_decimal
 __all__ = [
     "CashRounding",
     "cash_round",
+    "div_round",
     "from_minor_units",
     "is_minor_unit_exact",
     "quantize",
@@ -28,6 +29,39 @@ def _check_rounding(rounding: str) -> str:
     if rounding not in _ROUNDINGS:
         raise ValidationError(f"unknown rounding mode {rounding!r}; use commercekit.Rounding")
     return rounding
+
+
+def div_round(numerator: int, denominator: int, rounding: Rounding | str = Rounding.HALF_UP) -> int:
+    """``numerator / denominator`` rounded to an integer with ``rounding``; both are >= 0.
+
+    Exact integer arithmetic for code that works in minor units (the cart pipeline, the
+    promotion engine, tax): no Decimal, no context. ``rounding`` is trusted to be one of the
+    :class:`Rounding` modes: validate it once where it enters, not on every division.
+
+    >>> div_round(5, 2), div_round(5, 2, Rounding.HALF_EVEN), div_round(7, 2, Rounding.DOWN)
+    (3, 2, 3)
+    """
+    if rounding == Rounding.HALF_UP:
+        return (2 * numerator + denominator) // (2 * denominator)
+    quotient, remainder = divmod(numerator, denominator)
+    if not remainder:
+        return quotient
+    if rounding in (Rounding.DOWN, Rounding.FLOOR):
+        return quotient
+    if rounding in (Rounding.UP, Rounding.CEILING):
+        return quotient + 1
+    if rounding == Rounding.ZERO_FIVE_UP:
+        return quotient + 1 if quotient % 5 == 0 else quotient
+    twice = 2 * remainder
+    if twice > denominator:
+        return quotient + 1
+    if twice < denominator:
+        return quotient
+    if rounding == Rounding.HALF_EVEN:
+        return quotient + (quotient & 1)
+    if rounding == Rounding.HALF_DOWN:
+        return quotient
+    raise ValidationError(f"unknown rounding mode {rounding!r}")
 
 
 def quantize(money: Money, rounding: Rounding | str = Rounding.HALF_UP) -> Money:

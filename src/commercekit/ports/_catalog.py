@@ -1,25 +1,10 @@
-"""The Catalog port: what the host knows about its products, as pricing needs it."""
+"""The Catalog port: what the host knows about its products, as pricing needs it.
 
-from __future__ import annotations
+The pure core accepts it, so it is defined beside that core, in :mod:`commercekit.pricing`;
+it is re-exported here so that :mod:`commercekit.ports` stays the one place to import every
+port from.
+"""
 
-from collections.abc import Iterable, Mapping
-from typing import Protocol, runtime_checkable
-
-from commercekit.pricing._catalog import CatalogEntry
+from commercekit.pricing import Catalog
 
 __all__ = ["Catalog"]
-
-
-@runtime_checkable
-class Catalog(Protocol):
-    """What the host knows about its products, as pricing needs it.
-
-    The reference adapter is :class:`commercekit.pricing.InMemoryCatalog`.
-    """
-
-    def get_entries(self, skus: Iterable[str]) -> Mapping[str, CatalogEntry]:
-        """The entries for ``skus``, keyed by SKU.
-
-        An unknown SKU is a :class:`~commercekit.errors.PriceNotFoundError`.
-        """
-        ...

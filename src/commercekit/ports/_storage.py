@@ -1,55 +1,118 @@
-"""Storage ports: what services need from a store, whatever database is behind it.
+"""The store ports: a store, its transactions and the versioned aggregates inside them.
 
-The SQL store in :mod:`commercekit.storage` implements all of them (on ``memory://``, SQLite and
-PostgreSQL alike). Aggregates that users edit carry a version; counters move only through
-guarded operations (``reserve``, ``consume``), never read-modify-write.
+These know no area: an area's repositories are reached through :class:`RepositoryKey` values
+that the area declares (``tx.repository(STOCK)``), so adding an area edits nothing here. The
+store in :mod:`commercekit.storage` implements them on ``memory://``, SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+import attrs
+import cattrs
+
+from commercekit.errors import ConfigurationError
+from commercekit.money import Money
 
 if TYPE_CHECKING:
     from commercekit.ports._clock import Clock
-    from commercekit.storage import AggregateKind
-    from commercekit.storage._models import (
-        IdempotencyRecord,
-        MovementKind,
-        OutboxEvent,
-        PruneReport,
-        Reservation,
-        ReservationLine,
-        ReservationStatus,
-        StockLevel,
-        StockMovement,
-        UsageCount,
-    )
+    from commercekit.records import PruneReport
 
 __all__ = [
+    "AggregateKind",
     "AggregateRepository",
-    "IdempotencyRepository",
-    "OutboxRepository",
-    "PromotionUsageRepository",
-    "ReservationRepository",
-    "StockRepository",
+    "RepositoryKey",
     "StorePort",
     "TransactionPort",
 ]
 
 A = TypeVar("A")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+@attrs.frozen
+class RepositoryKey(Generic[R_co]):
+    """Names one kind of repository; ``tx.repository(key)`` returns it, typed.
+
+    An area declares a key beside the Protocol of its repository and registers a factory for
+    it (see :class:`~commercekit.ports.Area`), so the transaction never lists repositories by
+    name. ``name`` is also the transaction's shorthand attribute (``tx.stock``).
+
+    >>> from commercekit.ports import STOCK
+    >>> STOCK.name
+    'stock'
+    """
+
+    name: str
+
+
+@attrs.frozen
+class AggregateKind(Generic[A]):
+    """How one kind of aggregate is stored.
+
+    ``type`` is an attrs class with ``id: str`` and ``version: int`` attributes (version 0
+    means "never stored"). Optional accessors fill the indexed columns: ``customer_id``,
+    ``status`` and ``amount`` (a :class:`~commercekit.money.Money` stored as integer minor units
+    beside its currency code, for queries and reports). ``converter`` defaults to the store's
+    JSON converter, which knows every registered area's types.
+    """
+
+    name: str
+    type: type[A]
+    customer_id: Callable[[A], str | None] | None = None
+    status: Callable[[A], str | None] | None = None
+    amount: Callable[[A], Money | None] | None = None
+    converter: cattrs.Converter | None = attrs.field(default=None, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not attrs.has(self.type):
+            raise ConfigurationError(f"{self.type!r} is not an attrs class")
+        names = {field.name for field in attrs.fields(self.type)}
+        if not {"id", "version"} <= names:
+            raise ConfigurationError(f"{self.type.__name__} needs 'id' and 'version' fields")
+
+    def unstructure(self, aggregate: A, converter: cattrs.Converter) -> dict[str, Any]:
+        """The document of ``aggregate`` without its version (which has its own column)."""
+        data: dict[str, Any] = (self.converter or converter).unstructure(aggregate, self.type)
+        data.pop("version", None)
+        return data
+
+    def load(self, text: str, version: int, converter: cattrs.Converter) -> A:
+        """Rebuild an aggregate from its document text and stored version."""
+        data = json.loads(text)
+        data["version"] = version
+        return (self.converter or converter).structure(data, self.type)
 
 
 class AggregateRepository(Protocol[A]):
     """Versioned aggregates of one kind: a stale ``save`` raises ``ConflictError``."""
 
-    def find(self, ident: str) -> A | None: ...
-    def get(self, ident: str) -> A: ...
-    def add(self, aggregate: A) -> A: ...
-    def save(self, aggregate: A) -> A: ...
-    def delete(self, aggregate: A) -> None: ...
+    def find(self, ident: str) -> A | None:
+        """The aggregate with this id, or ``None``."""
+        ...
+
+    def get(self, ident: str) -> A:
+        """The aggregate with this id; ``NotFoundError`` if none."""
+        ...
+
+    def add(self, aggregate: A) -> A:
+        """Store a new aggregate (version 0); return it at version 1."""
+        ...
+
+    def save(self, aggregate: A) -> A:
+        """Write a stored aggregate if nobody saved it since it was read."""
+        ...
+
+    def delete(self, aggregate: A) -> None:
+        """Delete a stored aggregate at the version read."""
+        ...
+
     def list(
         self,
         *,
@@ -57,127 +120,52 @@ class AggregateRepository(Protocol[A]):
         status: str | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[A]: ...
+    ) -> list[A]:
+        """Aggregates of this kind, newest update first."""
+        ...
 
-
-class StockRepository(Protocol):
-    """Stock counters per (SKU, location) and their ledger."""
-
-    def level(self, sku: str, location: str) -> StockLevel | None: ...
-    def levels(self, skus: Iterable[str] | None = None) -> list[StockLevel]: ...
-    def ensure(self, sku: str, location: str, *, floor: int = 0) -> StockLevel: ...
-    def set_floor(self, sku: str, location: str, floor: int) -> StockLevel: ...
-    def move(
-        self,
-        sku: str,
-        location: str,
-        quantity: int,
-        kind: MovementKind,
-        *,
-        reason: str | None = None,
-        reference: str | None = None,
-    ) -> StockLevel: ...
-    def reserve(self, sku: str, location: str, quantity: int) -> bool: ...
-    def unreserve(self, sku: str, location: str, quantity: int) -> None: ...
-    def sell_reserved(
-        self, sku: str, location: str, quantity: int, *, reference: str | None = None
-    ) -> StockLevel: ...
-    def movements(self, sku: str, location: str) -> list[StockMovement]: ...
-
-
-class ReservationRepository(Protocol):
-    """Reservation records; the stock they hold moves through :class:`StockRepository`."""
-
-    def create(
-        self,
-        key: str,
-        lines: Sequence[ReservationLine],
-        *,
-        expires_at: datetime,
-        request_hash: str,
-    ) -> Reservation: ...
-    def get(self, ident: str) -> Reservation: ...
-    def by_key(self, key: str) -> Reservation | None: ...
-    def transition(
-        self, ident: str, from_status: ReservationStatus, to_status: ReservationStatus
-    ) -> bool: ...
-    def extend(self, ident: str, expires_at: datetime) -> bool: ...
-    def expired(self, *, skus: Iterable[str] | None = None) -> list[Reservation]: ...
-    def release_expired(self, *, skus: Iterable[str] | None = None) -> list[Reservation]: ...
-    def delete_closed(self, *, before: datetime) -> int: ...
-
-
-class PromotionUsageRepository(Protocol):
-    """Promotion usage counters with an atomic consume."""
-
-    def count(self, promotion_id: str, customer_id: str | None = None) -> UsageCount: ...
-    def consume(
-        self,
-        promotion_id: str,
-        *,
-        customer_id: str | None = None,
-        limit: int | None = None,
-        per_customer_limit: int | None = None,
-        quantity: int = 1,
-    ) -> bool: ...
-    def release(
-        self, promotion_id: str, *, customer_id: str | None = None, quantity: int = 1
-    ) -> None: ...
-
-
-class IdempotencyRepository(Protocol):
-    """Idempotency keys and the responses stored under them."""
-
-    def get(self, scope: str, key: str) -> IdempotencyRecord | None: ...
-    def begin(self, scope: str, key: str, request_hash: str) -> IdempotencyRecord: ...
-    def complete(self, scope: str, key: str, response: str) -> None: ...
-    def delete_older_than(self, cutoff: datetime) -> int: ...
-
-
-class OutboxRepository(Protocol):
-    """Events written in the transaction of their change, delivered at least once."""
-
-    def append(self, topic: str, payload: Mapping[str, Any]) -> int: ...
-    def pending(self, *, limit: int = 100) -> list[OutboxEvent]: ...
-    def get(self, event_id: int) -> OutboxEvent: ...
-    def mark_delivered(self, event_id: int) -> None: ...
-    def mark_failed(self, event_id: int, error: str, *, retry_at: datetime) -> None: ...
-    def delete_delivered(self, *, before: datetime) -> int: ...
+    def delete_idle(self, *, before: datetime) -> int:
+        """Delete the aggregates of this kind last updated before ``before``; return how many."""
+        ...
 
 
 class TransactionPort(Protocol):
     """One all-or-nothing unit of work and the repositories inside it."""
 
-    readonly: bool
+    @property
+    def readonly(self) -> bool:
+        """Whether the transaction refuses writes."""
+        ...
 
-    def now(self) -> datetime: ...
-    def aggregates(self, kind: AggregateKind[A]) -> AggregateRepository[A]: ...
-    @property
-    def stock(self) -> StockRepository: ...
-    @property
-    def reservations(self) -> ReservationRepository: ...
-    @property
-    def promotion_usage(self) -> PromotionUsageRepository: ...
-    @property
-    def idempotency(self) -> IdempotencyRepository: ...
-    @property
-    def outbox(self) -> OutboxRepository: ...
+    def now(self) -> datetime:
+        """The store clock's time, read once per transaction."""
+        ...
+
+    def aggregates(self, kind: AggregateKind[A]) -> AggregateRepository[A]:
+        """The repository of versioned aggregates of ``kind``."""
+        ...
+
+    def repository(self, key: RepositoryKey[R]) -> R:
+        """The repository an area registered under ``key``, inside this transaction."""
+        ...
 
 
 class StorePort(Protocol):
     """A store: a clock and transactions (see :func:`commercekit.open_store`)."""
 
-    clock: Clock
+    @property
+    def clock(self) -> Clock:
+        """The clock that judges expiry and stamps rows."""
+        ...
 
-    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Any]: ...
-    def migrate(self) -> list[int]: ...
-    def prune(
-        self,
-        *,
-        carts_idle_for: timedelta | None = None,
-        reservations_closed_for: timedelta | None = None,
-        idempotency_older_than: timedelta | None = None,
-        outbox_delivered_for: timedelta | None = None,
-        cart_kind: str = "cart",
-    ) -> PruneReport: ...
-    def close(self) -> None: ...
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[TransactionPort]:
+        """All-or-nothing: commit when the block ends, roll back if it raises."""
+        ...
+
+    def prune(self, **ages: timedelta | None) -> PruneReport:
+        """Run the registered prune rules (see :meth:`commercekit.storage.Store.prune`)."""
+        ...
+
+    def close(self) -> None:
+        """Close this process's connections."""
+        ...

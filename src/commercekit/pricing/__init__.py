@@ -1,58 +1,68 @@
 """Pricing: catalog entries, customers, price lists, exchange rates, tax rates and promotions.
 
 Everything here is plain, immutable data plus pure functions. The cart totals pipeline
-(:func:`commercekit.cart.price_cart`) takes these values and computes a breakdown.
+(:func:`commercekit.cart.price_cart`) takes these values and computes a breakdown; the
+promotion engine it runs is in :mod:`commercekit.pricing.promotions`, beside the promotion
+data. The ports the pure core accepts (:class:`~commercekit.ports.Catalog`,
+:class:`~commercekit.ports.ExchangeRates`, :class:`~commercekit.ports.TaxCalculator`) are
+defined here, beside the code that accepts them, and documented with every other port in
+:mod:`commercekit.ports`, the one place to import ports from.
 """
 
-from commercekit.pricing._actions import (
-    Action,
-    AmountOffItems,
-    AmountOffOrder,
-    AmountOffShipping,
-    BuyXGetY,
-    FixedPrice,
-    PercentOffItems,
-    PercentOffOrder,
-    PercentOffShipping,
-    SpendTier,
-    TieredSpend,
-)
-from commercekit.pricing._catalog import CatalogEntry, Customer, InMemoryCatalog
+from commercekit.pricing._catalog import Catalog, CatalogEntry, Customer, InMemoryCatalog
 from commercekit.pricing._codec import register_pricing_hooks
-from commercekit.pricing._conditions import (
-    Condition,
-    ContainsItems,
-    CouponCode,
-    CustomerGroupIn,
-    DateWindow,
-    FirstOrder,
-    ItemFilter,
-    QuantityAtLeast,
-    SubtotalAtLeast,
-    normalize_code,
-)
-from commercekit.pricing._exchange import StaticExchangeRates, convert
+from commercekit.pricing._exchange import ExchangeRates, StaticExchangeRates, convert
 from commercekit.pricing._price_lists import (
     PriceList,
     PriceListKind,
     PriceTier,
     ResolvedPrice,
+    applicable_price_lists,
     resolve_price,
+    resolve_price_in_lists,
 )
-from commercekit.pricing._promotions import (
+from commercekit.pricing._usage import UsageCount
+from commercekit.pricing._tax import Address, FlatTaxTable, TaxCalculator, TaxRate
+from commercekit.pricing.promotions import (
     CODE_ALPHABET,
     CODE_COUNTER_PREFIX,
+    Action,
+    AmountOffItems,
+    AmountOffOrder,
+    AmountOffShipping,
+    BuyXGetY,
+    Condition,
+    ContainsItems,
+    CouponCode,
     CouponRefusal,
+    CustomerGroupIn,
+    DateWindow,
+    FirstOrder,
+    FixedPrice,
+    ItemFilter,
     Lane,
+    PercentOffItems,
+    PercentOffOrder,
+    PercentOffShipping,
     Promotion,
+    QuantityAtLeast,
+    SpendTier,
     Stacking,
+    SubtotalAtLeast,
+    TieredSpend,
     UsageCounts,
     code_counter_id,
     generate_coupon_codes,
+    normalize_code,
 )
-from commercekit.pricing._tax import Address, FlatTaxTable, TaxRate
+
+# isort: split
+# Last: the area wires this package to the ports, which re-export names bound above.
+from commercekit.pricing._area import PRICING_AREA
 
 __all__ = [
+    "PRICING_AREA",
+    "UsageCount",
     "CODE_ALPHABET",
     "CODE_COUNTER_PREFIX",
     "Action",
@@ -61,6 +71,7 @@ __all__ = [
     "AmountOffOrder",
     "AmountOffShipping",
     "BuyXGetY",
+    "Catalog",
     "CatalogEntry",
     "Condition",
     "ContainsItems",
@@ -69,6 +80,7 @@ __all__ = [
     "Customer",
     "CustomerGroupIn",
     "DateWindow",
+    "ExchangeRates",
     "FirstOrder",
     "FixedPrice",
     "FlatTaxTable",
@@ -88,13 +100,16 @@ __all__ = [
     "Stacking",
     "StaticExchangeRates",
     "SubtotalAtLeast",
+    "TaxCalculator",
     "TaxRate",
     "TieredSpend",
     "UsageCounts",
+    "applicable_price_lists",
     "code_counter_id",
     "convert",
     "generate_coupon_codes",
     "normalize_code",
     "register_pricing_hooks",
     "resolve_price",
+    "resolve_price_in_lists",
 ]

@@ -1,16 +1,17 @@
-"""What pricing needs to know about products and customers: catalog entries and the customer."""
+"""What pricing knows of products and customers: entries, the Catalog port, the customer."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from commercekit.errors import PriceNotFoundError, ValidationError
 from commercekit.money import Money, to_decimal
 
-__all__ = ["CatalogEntry", "Customer", "InMemoryCatalog"]
+__all__ = ["Catalog", "CatalogEntry", "Customer", "InMemoryCatalog"]
 
 
 def _names(values: Iterable[str]) -> frozenset[str]:
@@ -75,6 +76,22 @@ class CatalogEntry:
     def pricing_key(self) -> str:
         """The key price lists use for this entry: ``price_list_key`` or else the SKU."""
         return self.price_list_key or self.sku
+
+
+@runtime_checkable
+class Catalog(Protocol):
+    """What the host knows about its products, as pricing needs it (a port).
+
+    Also importable from :mod:`commercekit.ports`, with every other port. The reference
+    adapter is :class:`commercekit.pricing.InMemoryCatalog`.
+    """
+
+    def get_entries(self, skus: Iterable[str]) -> Mapping[str, CatalogEntry]:
+        """The entries for ``skus``, keyed by SKU.
+
+        An unknown SKU is a :class:`~commercekit.errors.PriceNotFoundError`.
+        """
+        ...
 
 
 class InMemoryCatalog:

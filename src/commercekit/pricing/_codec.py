@@ -9,9 +9,8 @@ from typing import Any
 import cattrs
 from cattrs.strategies import configure_tagged_union
 
-from commercekit.codec import register_hooks
-from commercekit.pricing._actions import Action
-from commercekit.pricing._conditions import Condition
+from commercekit.pricing.promotions._actions import Action
+from commercekit.pricing.promotions._conditions import Condition
 
 __all__ = ["register_pricing_hooks"]
 
@@ -28,13 +27,13 @@ def _is_commercekit_enum(cls: Any) -> bool:
     )
 
 
-@register_hooks
 def register_pricing_hooks(converter: cattrs.Converter) -> None:
     """Teach ``converter`` the condition and action unions and plain JSON forms.
 
     Conditions and actions carry their kind as ``"type"`` (``{"type": "percent_off_items",
     ...}``); sets of names become sorted lists; commercekit's enums become their values.
-    Registered automatically on every converter :mod:`commercekit.codec` builds.
+    The pricing area declares it (:data:`~commercekit.pricing.PRICING_AREA`), so every
+    converter :func:`~commercekit.codec.make_json_converter` builds has it.
     """
     converter.register_unstructure_hook_func(
         lambda cls: cls == frozenset[str], lambda value: sorted(value)

@@ -1,24 +1,32 @@
-"""Currency conversion where a currency has no price of its own."""
+"""Currency conversion where a currency has no price of its own: the ExchangeRates port."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from commercekit.errors import PriceNotFoundError, ValidationError
 from commercekit.money import CTX, Currency, Money, Rounding, get_currency, quantize, to_decimal
 
-__all__ = ["ExchangeRatesLike", "StaticExchangeRates", "convert"]
+__all__ = ["ExchangeRates", "StaticExchangeRates", "convert"]
 
 
-class ExchangeRatesLike(Protocol):
-    """Structural twin of :class:`commercekit.ports.ExchangeRates` (kept here to avoid a cycle)."""
+@runtime_checkable
+class ExchangeRates(Protocol):
+    """Exchange rates, for prices in a currency that has no price of its own (a port).
+
+    Also importable from :mod:`commercekit.ports`, with every other port. The reference
+    adapter is :class:`commercekit.pricing.StaticExchangeRates`.
+    """
 
     def get_rate(self, source: str, target: str) -> Decimal:
-        """Units of ``target`` per unit of ``source``."""
+        """Units of ``target`` per unit of ``source`` (ISO codes).
+
+        An unknown pair is a :class:`~commercekit.errors.PriceNotFoundError`.
+        """
         ...
 
 

@@ -36,9 +36,17 @@ from commercekit.errors import (
 )
 from commercekit.money import Currency, Money, get_currency, to_decimal
 from commercekit.pricing._catalog import _names
-from commercekit.pricing._exchange import ExchangeRatesLike, convert
+from commercekit.pricing._exchange import ExchangeRates, convert
 
-__all__ = ["PriceList", "PriceListKind", "PriceTier", "ResolvedPrice", "resolve_price"]
+__all__ = [
+    "PriceList",
+    "PriceListKind",
+    "PriceTier",
+    "ResolvedPrice",
+    "applicable_price_lists",
+    "resolve_price",
+    "resolve_price_in_lists",
+]
 
 
 class PriceListKind(enum.StrEnum):
@@ -180,26 +188,50 @@ class ResolvedPrice:
     source: str
 
 
-def _order_lists(lists: Iterable[PriceList]) -> list[PriceList]:
-    ordered = sorted(lists, key=lambda pl: pl.id)
+def applicable_price_lists(
+    price_lists: Iterable[PriceList],
+    currency: Currency,
+    channel: str,
+    customer_group: str | None,
+    at: datetime,
+) -> list[PriceList]:
+    """The lists in force for ``currency``, ``channel``, ``customer_group`` at ``at``, in order.
+
+    The order is the one resolution consults them in: highest ``priority`` first, ties by
+    the smallest ``id``. With :func:`resolve_price_in_lists` this is :func:`resolve_price`
+    in two halves, for a caller that prices many keys against the same lists (the cart
+    pipeline selects the lists once per cart). ``at`` must be timezone-aware.
+    """
+    moment = ensure_utc(at)
+    ordered = sorted(
+        (pl for pl in price_lists if pl.applies(currency, channel, customer_group, moment)),
+        key=lambda pl: pl.id,
+    )
     ordered.sort(key=lambda pl: pl.priority, reverse=True)
     return ordered
 
 
-def _resolve_in(
+def resolve_price_in_lists(
     key: str,
     quantity: Decimal | int,
-    base: Money | None,
-    ordered: Sequence[PriceList],
+    base_price: Money | None,
+    price_lists: Sequence[PriceList],
 ) -> ResolvedPrice | None:
-    price, source = base, "catalog"
-    for price_list in ordered:
+    """The unit price of ``key`` at ``quantity`` from ``base_price`` and ``price_lists``, or None.
+
+    Steps 1-3 and 5 of the module docs in one currency, without converting: ``price_lists``
+    are what :func:`applicable_price_lists` returned, and ``base_price`` is the catalog price
+    if it is in their currency, else ``None``. ``None`` means nothing prices ``key`` there;
+    :func:`resolve_price` then tries exchange rates.
+    """
+    price, source = base_price, "catalog"
+    for price_list in price_lists:
         if price_list.kind is PriceListKind.OVERRIDE:
             found = price_list.price_for(key, quantity)
             if found is not None:
                 price, source = found, f"price-list:{price_list.id}"
                 break
-    for price_list in ordered:
+    for price_list in price_lists:
         if price_list.kind is PriceListKind.SALE:
             found = price_list.price_for(key, quantity)
             if found is not None:
@@ -223,7 +255,7 @@ def resolve_price(
     channel: str = "default",
     customer_group: str | None = None,
     at: datetime,
-    exchange_rates: ExchangeRatesLike | None = None,
+    exchange_rates: ExchangeRates | None = None,
 ) -> ResolvedPrice:
     """The unit price of ``key`` at ``quantity`` units, by the rules in the module docs.
 
@@ -242,19 +274,15 @@ def resolve_price(
     target = get_currency(currency)
     moment = ensure_utc(at)
     lists = list(price_lists)
-    in_target = _order_lists(
-        pl for pl in lists if pl.applies(target, channel, customer_group, moment)
-    )
+    in_target = applicable_price_lists(lists, target, channel, customer_group, moment)
     base = base_price if base_price is not None and base_price.currency is target else None
-    resolved = _resolve_in(key, quantity, base, in_target)
+    resolved = resolve_price_in_lists(key, quantity, base, in_target)
     if resolved is not None:
         return resolved
     if base_price is not None and exchange_rates is not None:
         source_currency = base_price.currency
-        in_source = _order_lists(
-            pl for pl in lists if pl.applies(source_currency, channel, customer_group, moment)
-        )
-        found = _resolve_in(key, quantity, base_price, in_source)
+        in_source = applicable_price_lists(lists, source_currency, channel, customer_group, moment)
+        found = resolve_price_in_lists(key, quantity, base_price, in_source)
         if found is not None:
             rate = exchange_rates.get_rate(source_currency.code, target.code)
             return ResolvedPrice(

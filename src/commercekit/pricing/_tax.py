@@ -1,17 +1,22 @@
-"""Tax rates and the flat, per-category tax table (until the tax rule tables land)."""
+"""Tax rates, the TaxCalculator port and the flat, per-category tax table.
+
+The flat table serves until the tax rule tables land; everything tax-related in pricing is
+here, so that it can move to its own package in one piece.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from commercekit.errors import ValidationError
 from commercekit.money import to_decimal
 
-__all__ = ["Address", "FlatTaxTable", "TaxRate"]
+__all__ = ["Address", "FlatTaxTable", "TaxCalculator", "TaxRate"]
 
 
 def _rate(value: Decimal | int | str) -> Decimal:
@@ -51,6 +56,29 @@ class TaxRate:
     rate: Decimal = attrs.field(converter=_rate)
     #: Where it is levied (``"DE"``, ``"US-CA"``), or empty.
     jurisdiction: str = ""
+
+
+@runtime_checkable
+class TaxCalculator(Protocol):
+    """The tax rates that apply to an item; the pricing pipeline applies them (a port).
+
+    Also importable from :mod:`commercekit.ports`, with every other port. The reference
+    adapter is :class:`commercekit.pricing.FlatTaxTable`. A calculator that cannot answer
+    raises :class:`~commercekit.errors.GatewayError`; it never means zero tax. The pipeline
+    calls it synchronously, so a calculator backed by a remote service should be wrapped in a
+    snapshot (a :class:`~commercekit.pricing.FlatTaxTable` of the answers) by the service that
+    prepares the pipeline's inputs.
+    """
+
+    def rates_for(
+        self,
+        tax_category: str | None,
+        *,
+        address: Address | None = None,
+        at: datetime | None = None,
+    ) -> tuple[TaxRate, ...]:
+        """The rates for an item of ``tax_category`` shipped to ``address`` at time ``at``."""
+        ...
 
 
 def _rate_tuple(value: TaxRate | Iterable[TaxRate]) -> tuple[TaxRate, ...]:

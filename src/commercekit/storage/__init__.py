@@ -1,52 +1,59 @@
 """Persistence: one :func:`open_store` for ``memory://``, SQLite and PostgreSQL.
 
+>>> from commercekit.ports import STOCK
 >>> from commercekit.storage import MovementKind, open_store
 >>> with open_store("memory://") as store:
 ...     with store.transaction() as tx:
-...         level = tx.stock.move("TEE-M", "main", 10, MovementKind.RECEIVE)
-...         tx.stock.reserve("TEE-M", "main", 3)
+...         stock = tx.repository(STOCK)      # typed; tx.stock is the untyped shorthand
+...         level = stock.move("TEE-M", "main", 10, MovementKind.RECEIVE)
+...         stock.reserve("TEE-M", "main", 3)
 ...     with store.transaction(readonly=True) as tx:
 ...         tx.stock.level("TEE-M", "main").available
 True
 7
 
-Every backend runs the same SQL (migrations, guarded counters, versioned aggregates) and passes
-the same contract suite. See the storage guide for choosing a backend.
+Every backend runs the same SQL (migrations per area, guarded counters, versioned aggregates)
+and passes the same contract suite. Each area registers its own tables and repositories (see
+:mod:`commercekit.areas`); the store reads that registry. See the storage guide for choosing a
+backend.
+
+The records re-exported here (``StockLevel``, ``Reservation``, ``UsageCount``, ...) belong to
+their areas (:mod:`commercekit.inventory`, :mod:`commercekit.pricing`,
+:mod:`commercekit.records`) and stay importable from here for code written against 0.1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from commercekit.clock import SystemClock
 from commercekit.errors import ConfigurationError
-from commercekit.ports import Clock
-from commercekit.storage._aggregates import AggregateKind, SqlAggregateRepository
-from commercekit.storage._backend import Backend
-from commercekit.storage._counters import SqlPromotionUsageRepository, SqlStockRepository
-from commercekit.storage._migrations import MIGRATIONS, Migration, SchemaState
-from commercekit.storage._models import (
-    IdempotencyRecord,
+from commercekit.inventory import (
     MovementKind,
-    OutboxEvent,
-    PruneReport,
     Reservation,
     ReservationLine,
     ReservationStatus,
     StockLevel,
     StockMovement,
-    UsageCount,
 )
+from commercekit.ports import AggregateKind, Area, Clock
+from commercekit.pricing import UsageCount
+from commercekit.records import IdempotencyRecord, OutboxEvent, PruneReport
+from commercekit.storage._aggregates import SqlAggregateRepository
+from commercekit.storage._area import CORE_AREA
+from commercekit.storage._backend import Backend
+from commercekit.storage._migrations import AreaVersion, SchemaState
 from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
-from commercekit.storage._reservations import SqlReservationRepository
 from commercekit.storage._store import Store, Transaction
 from commercekit.storage._url import DEFAULT_URL, URL_ENV, check_schema_name, parse_url
 
 __all__ = [
+    "CORE_AREA",
     "DEFAULT_URL",
-    "MIGRATIONS",
     "URL_ENV",
     "AggregateKind",
+    "AreaVersion",
     "IdempotencyRecord",
-    "Migration",
     "MovementKind",
     "OutboxEvent",
     "PruneReport",
@@ -57,9 +64,6 @@ __all__ = [
     "SqlAggregateRepository",
     "SqlIdempotencyRepository",
     "SqlOutboxRepository",
-    "SqlPromotionUsageRepository",
-    "SqlReservationRepository",
-    "SqlStockRepository",
     "StockLevel",
     "StockMovement",
     "Store",
@@ -79,6 +83,7 @@ def open_store(
     migrate: bool | None = None,
     busy_timeout: float = 30.0,
     pool_size: int = 10,
+    areas: Sequence[Area] | None = None,
 ) -> Store:
     """Open a store.
 
@@ -92,7 +97,9 @@ def open_store(
     ``migrate``: apply missing migrations on open; by default yes for ``memory://`` and SQLite,
     no for PostgreSQL, whose schema is migrated once per deploy (``commercekit migrate URL``).
     ``busy_timeout`` is how long a write waits for a lock or a pooled connection, in seconds;
-    ``pool_size`` bounds the PostgreSQL connection pool of each process.
+    ``pool_size`` bounds the PostgreSQL connection pool of each process. ``areas`` are the
+    areas whose tables and repositories the store serves (default
+    :data:`~commercekit.areas.BUILTIN_AREAS`; the store's own area always comes first).
     """
     parsed = parse_url(url)
     if (
@@ -103,13 +110,17 @@ def open_store(
         raise ConfigurationError(f"busy_timeout is seconds in (0, 3600], got {busy_timeout!r}")
     if isinstance(pool_size, bool) or not isinstance(pool_size, int) or not 1 <= pool_size <= 1000:
         raise ConfigurationError(f"pool_size must be an int from 1 to 1000, got {pool_size!r}")
+    hint = f"commercekit migrate {parsed.redacted}"
     if parsed.backend == "postgresql":
         from commercekit.storage._postgres import PostgresBackend
 
+        schema_name = check_schema_name(schema if schema is not None else DEFAULT_SCHEMA)
+        if schema is not None:
+            hint += f" --schema {schema_name}"
         backend: Backend = PostgresBackend(
             parsed.target,
             redacted=parsed.redacted,
-            schema=check_schema_name(schema if schema is not None else DEFAULT_SCHEMA),
+            schema=schema_name,
             pool_size=pool_size,
             timeout=float(busy_timeout),
         )
@@ -122,7 +133,17 @@ def open_store(
                 "yours under the ck_ prefix"
             )
         backend = SqliteBackend(parsed.target, busy_timeout=float(busy_timeout))
-    store = Store(backend, url=parsed.redacted, clock=clock if clock is not None else SystemClock())
+    try:
+        store = Store(
+            backend,
+            url=parsed.redacted,
+            clock=clock if clock is not None else SystemClock(),
+            areas=areas,
+            migrate_hint=hint,
+        )
+    except BaseException:
+        backend.close()
+        raise
     if migrate if migrate is not None else parsed.backend != "postgresql":
         try:
             store.migrate()

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
-import cattrs
 
-from commercekit.codec import make_json_converter
 from commercekit.errors import ConfigurationError, ConflictError, NotFoundError, ValidationError
-from commercekit.money import Money, to_minor_units
+from commercekit.money import to_minor_units
+from commercekit.ports import AggregateKind
 
 if TYPE_CHECKING:
     from commercekit.storage._store import Transaction
 
-__all__ = ["AggregateKind", "SqlAggregateRepository", "dumps_canonical"]
+__all__ = ["SqlAggregateRepository", "dumps_canonical"]
 
 A = TypeVar("A")
 
@@ -33,43 +32,6 @@ def dumps_canonical(data: Any) -> str:
         raise ValidationError(f"cannot store this value as JSON: {exc}") from exc
 
 
-@attrs.frozen
-class AggregateKind(Generic[A]):
-    """How one kind of aggregate is stored.
-
-    ``type`` is an attrs class with ``id: str`` and ``version: int`` attributes (version 0
-    means "never stored"). Optional accessors fill the indexed columns: ``customer_id``,
-    ``status`` and ``amount`` (a :class:`~commercekit.money.Money` stored as integer minor units
-    beside its currency code, for queries and reports).
-    """
-
-    name: str
-    type: type[A]
-    customer_id: Callable[[A], str | None] | None = None
-    status: Callable[[A], str | None] | None = None
-    amount: Callable[[A], Money | None] | None = None
-    converter: cattrs.Converter = attrs.field(factory=make_json_converter, eq=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        if not attrs.has(self.type):
-            raise ConfigurationError(f"{self.type!r} is not an attrs class")
-        names = {field.name for field in attrs.fields(self.type)}
-        if not {"id", "version"} <= names:
-            raise ConfigurationError(f"{self.type.__name__} needs 'id' and 'version' fields")
-
-    def dump(self, aggregate: A) -> str:
-        """The document text of ``aggregate`` (its version lives in its own column)."""
-        data = self.converter.unstructure(aggregate, self.type)
-        data.pop("version", None)
-        return dumps_canonical(data)
-
-    def load(self, text: str, version: int) -> A:
-        """Rebuild an aggregate from its document text and stored version."""
-        data = json.loads(text)
-        data["version"] = version
-        return self.converter.structure(data, self.type)
-
-
 class SqlAggregateRepository(Generic[A]):
     """Aggregates of one kind inside one transaction; every save is version-checked.
 
@@ -78,11 +40,18 @@ class SqlAggregateRepository(Generic[A]):
     raises :class:`~commercekit.errors.ConflictError` and changes nothing.
     """
 
-    __slots__ = ("_kind", "_tx")
+    __slots__ = ("_converter", "_kind", "_tx")
 
     def __init__(self, tx: Transaction, kind: AggregateKind[A]) -> None:
         self._tx = tx
         self._kind = kind
+        self._converter = kind.converter or tx.store.converter
+
+    def _dump(self, aggregate: A) -> str:
+        return dumps_canonical(self._kind.unstructure(aggregate, self._converter))
+
+    def _load(self, text: str, version: int) -> A:
+        return self._kind.load(text, version, self._converter)
 
     def _check(self, aggregate: A) -> tuple[str, int]:
         if not isinstance(aggregate, self._kind.type):
@@ -112,7 +81,7 @@ class SqlAggregateRepository(Generic[A]):
             "SELECT version, data FROM ck_aggregates WHERE kind = ? AND id = ?",
             (self._kind.name, ident),
         ).fetchone()
-        return None if row is None else self._kind.load(row[1], int(row[0]))
+        return None if row is None else self._load(row[1], int(row[0]))
 
     def get(self, ident: str) -> A:
         """The aggregate with this id; :class:`~commercekit.errors.NotFoundError` if none."""
@@ -147,7 +116,7 @@ class SqlAggregateRepository(Generic[A]):
                 minor,
                 now,
                 now,
-                self._kind.dump(stored),
+                self._dump(stored),
             ),
         ).rowcount
         if inserted != 1:
@@ -172,7 +141,7 @@ class SqlAggregateRepository(Generic[A]):
                 currency,
                 minor,
                 self._tx.db_now(),
-                self._kind.dump(saved),
+                self._dump(saved),
                 self._kind.name,
                 ident,
                 version,
@@ -226,4 +195,11 @@ class SqlAggregateRepository(Generic[A]):
         sql += " ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
         params += [limit, offset]
         rows = self._tx.execute(sql, params).fetchall()
-        return [self._kind.load(row[1], int(row[0])) for row in rows]
+        return [self._load(row[1], int(row[0])) for row in rows]
+
+    def delete_idle(self, *, before: datetime) -> int:
+        """Delete the aggregates of this kind last updated before ``before``; return how many."""
+        return self._tx.execute(
+            "DELETE FROM ck_aggregates WHERE kind = ? AND updated_at < ?",
+            (self._kind.name, self._tx.db_time(before)),
+        ).rowcount

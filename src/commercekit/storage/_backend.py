@@ -6,20 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from commercekit.ports import Cursor
+
 __all__ = ["Backend", "Cursor", "Params"]
 
 Params = Sequence[Any]
-
-
-class Cursor(Protocol):
-    """The slice of a DB-API cursor the store uses (``sqlite3`` and ``psycopg`` both fit)."""
-
-    @property
-    def rowcount(self) -> int: ...
-
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
 
 
 class Backend(Protocol):

@@ -1,148 +1,180 @@
-"""Versioned schema migrations, additive first, and the check that a schema is usable.
+"""Per-area schema migrations, additive first, and the check that a schema is usable.
 
-Each :class:`Migration` records, beside its statements, ``min_code_version``: the oldest
-library schema version whose code still works once the migration is applied. An additive
-("expand") migration keeps it at 1, so processes running the previous release carry on during a
-rolling deploy; a migration that removes or renames ("contract") raises it to its own version,
-and older code then stops with :class:`~commercekit.errors.SchemaVersionError` instead of
-misreading data. The applied migrations and their ``min_code_version`` live in
-``ck_schema_migrations``.
+Every area numbers its own migrations from 1 and the database keeps one row per area in
+``ck_schema_versions``: the area's version and ``min_code_version``, the oldest version of the
+area's code that still works on it. An additive ("expand") migration keeps that at 1, so
+processes running the previous release carry on during a rolling deploy; a migration that
+removes or renames ("contract") raises it, and older code then stops with
+:class:`~commercekit.errors.SchemaVersionError` instead of misreading data.
+
+A database made before per-area versions (commercekit 0.1) kept one global version in
+``ck_schema_migrations``; the first migration maps it forward through each migration's
+``legacy_version`` and leaves the old table as it was, so 0.1 processes keep running beside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from commercekit.errors import SchemaVersionError
+from commercekit.ports import Area, Migration
 from commercekit.storage._backend import Backend
-from commercekit.storage._schema import V1_TABLES
-from commercekit.storage._schema_inventory import V2_TABLES
 
-__all__ = ["MIGRATIONS", "Migration", "SchemaState", "check_schema", "migrate", "read_state"]
+__all__ = ["AreaVersion", "SchemaState", "check_schema", "migrate", "pending", "read_state"]
 
-_TYPES = {
-    "sqlite": {"ts": "TEXT", "int": "INTEGER", "id": "INTEGER PRIMARY KEY", "strict": " STRICT"},
-    "postgresql": {
-        "ts": "TIMESTAMPTZ",
-        "int": "BIGINT",
-        "id": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
-        "strict": "",
-    },
-}
+_CREATE_VERSIONS = Migration(
+    0,
+    "per-area schema versions",
+    (
+        "CREATE TABLE IF NOT EXISTS ck_schema_versions ("
+        " area TEXT PRIMARY KEY, version {int} NOT NULL CHECK (version >= 0),"
+        " min_code_version {int} NOT NULL, updated_at {ts} NOT NULL){strict}",
+    ),
+)
 
 
 @attrs.frozen
-class Migration:
-    """One schema step: statements written once, with ``{ts}``/``{int}``/``{id}``/``{strict}``.
-
-    ``min_code_version`` is the oldest library schema version that keeps working after this
-    migration (1 for an additive migration).
-    """
+class AreaVersion:
+    """One area's row: its schema version and the oldest code version it admits."""
 
     version: int
-    name: str
-    statements: tuple[str, ...]
     min_code_version: int = 1
-
-    def sql_for(self, dialect: str) -> list[str]:
-        """The statements with the dialect's column types filled in."""
-        return [statement.format(**_TYPES[dialect]) for statement in self.statements]
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial tables", V1_TABLES),
-    Migration(2, "inventory: bundles, stock policies, low-stock thresholds", V2_TABLES),
-)
-
-_CREATE_LEDGER = (
-    "CREATE TABLE IF NOT EXISTS ck_schema_migrations ("
-    " version {int} PRIMARY KEY, name TEXT NOT NULL, min_code_version {int} NOT NULL,"
-    " applied_at {ts} NOT NULL){strict}"
-)
 
 
 @attrs.frozen
 class SchemaState:
-    """What a database holds: its schema version and the oldest code version it admits."""
+    """What a database holds: each area's schema version (an area not there is at 0).
 
-    version: int
-    min_code_version: int
-    applied: tuple[int, ...]
+    >>> state = SchemaState({"core": AreaVersion(1), "inventory": AreaVersion(2)})
+    >>> state.version("inventory"), state.version("orders"), str(state)
+    (2, 0, 'core 1, inventory 2')
+    """
+
+    areas: dict[str, AreaVersion] = attrs.field(factory=dict)
+    #: The global version of a database from before per-area versions (0 if there was none).
+    legacy_version: int = 0
+
+    def version(self, area: str) -> int:
+        """The schema version of ``area`` in the database (0: none of its tables)."""
+        found = self.areas.get(area)
+        return 0 if found is None else found.version
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {row.version}" for name, row in sorted(self.areas.items()))
 
 
-Execute = Callable[[str, tuple[Any, ...]], Any]
+def _has_table(backend: Backend, conn: Any, name: str) -> bool:
+    probe = (
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+        if backend.name == "sqlite"
+        else "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
+        " AND tablename = ?"
+    )
+    return bool(backend.execute(conn, probe, (name,)).fetchone()[0])
 
 
 def read_state(backend: Backend, conn: Any) -> SchemaState:
-    """Read ``ck_schema_migrations`` (an unmigrated database is version 0)."""
-    probe = (
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ck_schema_migrations'"
-        if backend.name == "sqlite"
-        else "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
-        " AND tablename = 'ck_schema_migrations'"
-    )
-    if backend.execute(conn, probe, ()).fetchone()[0] == 0:
-        return SchemaState(0, 1, ())
+    """Read ``ck_schema_versions`` (and the global version of a 0.1 database, if any)."""
+    legacy = 0
+    if _has_table(backend, conn, "ck_schema_migrations"):
+        row = backend.execute(conn, "SELECT max(version) FROM ck_schema_migrations", ()).fetchone()
+        legacy = int(row[0] or 0)
+    if not _has_table(backend, conn, "ck_schema_versions"):
+        return SchemaState({}, legacy)
     rows = backend.execute(
-        conn, "SELECT version, min_code_version FROM ck_schema_migrations ORDER BY version", ()
+        conn, "SELECT area, version, min_code_version FROM ck_schema_versions", ()
     ).fetchall()
-    applied = tuple(int(row[0]) for row in rows)
-    return SchemaState(
-        version=max(applied, default=0),
-        min_code_version=max((int(row[1]) for row in rows), default=1),
-        applied=applied,
-    )
+    return SchemaState({str(r[0]): AreaVersion(int(r[1]), int(r[2])) for r in rows}, legacy)
 
 
-def check_schema(state: SchemaState, *, url: str, migrations: tuple[Migration, ...]) -> None:
-    """Raise :class:`SchemaVersionError` unless this library can work on ``state``."""
-    code_version = migrations[-1].version
-    if state.version < code_version:
-        missing = sorted({m.version for m in migrations} - set(state.applied))
-        raise SchemaVersionError(
-            f"the database at {url} is at schema version {state.version}, this library needs "
-            f"{code_version} (missing {missing}): run `commercekit migrate {url}` or "
-            "store.migrate(), or open the store with migrate=True"
+def _mapped(state: SchemaState, areas: Sequence[Area]) -> dict[str, int]:
+    """For a 0.1 database not yet mapped: the version each area's tables reached in it."""
+    if state.areas or not state.legacy_version:
+        return {}
+    return {
+        area.name: max(
+            (
+                m.version
+                for m in area.migrations
+                if m.legacy_version is not None and m.legacy_version <= state.legacy_version
+            ),
+            default=0,
         )
-    if state.min_code_version > code_version:
-        raise SchemaVersionError(
-            f"the database at {url} is at schema version {state.version}, which needs a library "
-            f"that knows schema version {state.min_code_version} or newer; this one knows "
-            f"{code_version}: upgrade commercekit"
+        for area in areas
+    }
+
+
+def pending(state: SchemaState, areas: Sequence[Area]) -> list[tuple[str, int]]:
+    """The ``(area, version)`` migrations the database lacks, in the order they would run."""
+    mapped = _mapped(state, areas)
+    missing: list[tuple[str, int]] = []
+    for area in areas:
+        have = mapped.get(area.name, state.version(area.name))
+        missing.extend((area.name, m.version) for m in area.migrations if m.version > have)
+    return missing
+
+
+def check_schema(state: SchemaState, *, url: str, areas: Sequence[Area], hint: str) -> None:
+    """Raise :class:`SchemaVersionError` unless this library's areas can work on ``state``."""
+    if _mapped(state, areas) or pending(state, areas):
+        needs = ", ".join(f"{a.name} {a.version}" for a in areas if a.migrations)
+        have = str(state) or (
+            f"global version {state.legacy_version}" if state.legacy_version else "none"
         )
+        raise SchemaVersionError(
+            f"the database at {url} is at schema versions ({have}), this library needs "
+            f"({needs}): run `{hint}` or store.migrate(), or open the store with migrate=True"
+        )
+    for area in areas:
+        row = state.areas.get(area.name)
+        if row is not None and row.min_code_version > area.version:
+            raise SchemaVersionError(
+                f"the database at {url} has {area.name} at schema version {row.version}, which "
+                f"needs a library that knows {area.name} version {row.min_code_version} or "
+                f"newer; this one knows {area.version}: upgrade commercekit"
+            )
 
 
 def migrate(
-    backend: Backend, conn: Any, now: datetime, migrations: tuple[Migration, ...]
-) -> list[int]:
-    """Apply the missing migrations inside the caller's write transaction; return their versions.
+    backend: Backend, conn: Any, now: datetime, areas: Sequence[Area]
+) -> list[tuple[str, int]]:
+    """Apply the missing migrations inside the caller's write transaction; return them.
 
     The caller holds the migration lock (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on
-    PostgreSQL), so concurrent callers run one after the other and the second finds nothing to do.
+    PostgreSQL), so concurrent callers run one after the other and the second finds nothing.
     """
     backend.lock_for_migration(conn)
-    backend.execute(conn, _CREATE_LEDGER.format(**_TYPES[backend.name]), ())
     state = read_state(backend, conn)
-    done: list[int] = []
-    for migration in migrations:
-        if migration.version in state.applied:
+    mapped = _mapped(state, areas)
+    for statement in _CREATE_VERSIONS.sql_for(backend.name):
+        backend.execute(conn, statement, ())
+    stamp = backend.to_db_time(now)
+    done: list[tuple[str, int]] = []
+    for area in areas:
+        if not area.migrations:
             continue
-        for statement in migration.sql_for(backend.name):
-            backend.execute(conn, statement, ())
+        have = mapped.get(area.name, state.version(area.name))
+        todo = [m for m in area.migrations if m.version > have]
+        for migration in todo:
+            for statement in migration.sql_for(backend.name):
+                backend.execute(conn, statement, ())
+            done.append((area.name, migration.version))
+        if not todo and area.name not in mapped:
+            continue
+        row = state.areas.get(area.name)
+        floor = max(
+            [m.min_code_version for m in area.migrations[: have + len(todo)]]
+            + [row.min_code_version if row else 1]
+        )
         backend.execute(
             conn,
-            "INSERT INTO ck_schema_migrations (version, name, min_code_version, applied_at)"
-            " VALUES (?, ?, ?, ?)",
-            (
-                migration.version,
-                migration.name,
-                migration.min_code_version,
-                backend.to_db_time(now),
-            ),
+            "INSERT INTO ck_schema_versions (area, version, min_code_version, updated_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (area) DO UPDATE SET version = excluded.version,"
+            " min_code_version = excluded.min_code_version, updated_at = excluded.updated_at",
+            (area.name, have + len(todo), floor, stamp),
         )
-        done.append(migration.version)
     return done

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from commercekit.errors import IdempotencyConflictError, NotFoundError, ValidationError
+from commercekit.records import IdempotencyRecord, OutboxEvent
+from commercekit.rules import check_identifier
 from commercekit.storage._aggregates import dumps_canonical
-from commercekit.storage._checks import check_key
-from commercekit.storage._models import IdempotencyRecord, OutboxEvent
 
 if TYPE_CHECKING:
-    from commercekit.storage._store import Transaction
+    from commercekit.ports import SqlTransaction
 
 __all__ = ["SqlIdempotencyRepository", "SqlOutboxRepository"]
 
@@ -27,7 +27,7 @@ class SqlIdempotencyRepository:
 
     __slots__ = ("_tx",)
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
 
     def _build(self, row: Any, *, is_new: bool = False) -> IdempotencyRecord:
@@ -52,9 +52,9 @@ class SqlIdempotencyRepository:
 
     def begin(self, scope: str, key: str, request_hash: str) -> IdempotencyRecord:
         """Claim ``key`` for a request (identified by ``request_hash``) or return its record."""
-        check_key(scope, name="idempotency scope")
-        check_key(key, name="idempotency key")
-        check_key(request_hash, name="request hash")
+        scope = check_identifier(scope, name="idempotency scope")
+        key = check_identifier(key, name="idempotency key")
+        request_hash = check_identifier(request_hash, name="request hash")
         now = self._tx.db_now()
         row = self._tx.execute(
             "INSERT INTO ck_idempotency (scope, idem_key, request_hash, status, created_at,"
@@ -104,7 +104,7 @@ class SqlOutboxRepository:
 
     __slots__ = ("_tx",)
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
 
     def _build(self, row: Any) -> OutboxEvent:
@@ -121,7 +121,7 @@ class SqlOutboxRepository:
 
     def append(self, topic: str, payload: Mapping[str, Any]) -> int:
         """Add an event (``payload`` is JSON data: use the codec for money and dates)."""
-        check_key(topic, name="topic")
+        topic = check_identifier(topic, name="topic")
         now = self._tx.db_now()
         row = self._tx.execute(
             "INSERT INTO ck_outbox (topic, payload, created_at, available_at)"

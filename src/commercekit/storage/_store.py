@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
+
+import cattrs
 
 from commercekit.clock import SystemClock
 from commercekit.errors import ConfigurationError, StorageError
-from commercekit.ports import Clock
+from commercekit.ports import AggregateKind, Area, Clock, RepositoryKey
+from commercekit.records import PruneReport
 from commercekit.storage._aggregates import SqlAggregateRepository
+from commercekit.storage._area import CORE_AREA
 from commercekit.storage._backend import Backend, Cursor, Params
-from commercekit.storage._counters import SqlPromotionUsageRepository, SqlStockRepository
-from commercekit.storage._migrations import (
-    MIGRATIONS,
-    Migration,
-    SchemaState,
-    check_schema,
-    migrate,
-    read_state,
-)
-from commercekit.storage._models import PruneReport
+from commercekit.storage._migrations import SchemaState, check_schema, migrate, pending, read_state
 from commercekit.storage._process import PROCESS
-from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
-from commercekit.storage._reservations import SqlReservationRepository
-
-if TYPE_CHECKING:
-    from commercekit.storage._aggregates import AggregateKind
 
 __all__ = ["Store", "Transaction"]
 
 A = TypeVar("A")
+R = TypeVar("R")
 
 
 class Transaction:
@@ -47,6 +39,7 @@ class Transaction:
         "_db_now",
         "_failed",
         "_now",
+        "_repos",
         "_savepoints",
         "_store",
         "readonly",
@@ -61,6 +54,7 @@ class Transaction:
         self._now: datetime | None = None
         self._failed: BaseException | None = None
         self._db_now: Any = None
+        self._repos: dict[RepositoryKey[Any], Any] = {}
 
     @property
     def store(self) -> Store:
@@ -106,34 +100,42 @@ class Transaction:
         """A stored timestamp as an aware UTC datetime."""
         return self._backend.from_db_time(value)
 
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``: for the rare statement that differs."""
+        return self._backend.name
+
     def aggregates(self, kind: AggregateKind[A]) -> SqlAggregateRepository[A]:
         """The repository of versioned aggregates of ``kind`` (carts, orders, ...)."""
         return SqlAggregateRepository(self, kind)
 
-    @property
-    def stock(self) -> SqlStockRepository:
-        """Stock levels and the movement ledger (guarded counters)."""
-        return SqlStockRepository(self)
+    def repository(self, key: RepositoryKey[R]) -> R:
+        """The repository an area registered under ``key`` (``tx.repository(STOCK)``), typed.
 
-    @property
-    def reservations(self) -> SqlReservationRepository:
-        """Reservation records and the release of expired ones."""
-        return SqlReservationRepository(self)
+        Built once per transaction. An unknown key is a
+        :class:`~commercekit.errors.ConfigurationError` naming the registered ones.
+        """
+        repo = self._repos.get(key)
+        if repo is None:
+            factory = self._store._factories.get(key)
+            if factory is None:
+                raise ConfigurationError(
+                    f"no area of this store registers the repository {key.name!r}; "
+                    f"registered: {sorted(k.name for k in self._store._factories)}"
+                )
+            repo = self._repos[key] = factory(self)
+        result: R = repo
+        return result
 
-    @property
-    def promotion_usage(self) -> SqlPromotionUsageRepository:
-        """Promotion usage counters with an atomic, limit-guarded consume."""
-        return SqlPromotionUsageRepository(self)
+    def __getattr__(self, name: str) -> Any:
+        """Shorthand for registered repositories: ``tx.stock`` is ``tx.repository(STOCK)``.
 
-    @property
-    def idempotency(self) -> SqlIdempotencyRepository:
-        """Idempotency keys and the responses stored under them."""
-        return SqlIdempotencyRepository(self)
-
-    @property
-    def outbox(self) -> SqlOutboxRepository:
-        """Events written with the change that caused them, for at-least-once delivery."""
-        return SqlOutboxRepository(self)
+        Untyped (``Any``); use :meth:`repository` where a type checker should see the port.
+        """
+        key = self._store._by_name.get(name) if not name.startswith("_") else None
+        if key is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.repository(key)
 
     def _savepoint(self) -> str:
         self._savepoints += 1
@@ -230,16 +232,45 @@ class Store:
         *,
         url: str,
         clock: Clock | None = None,
-        migrations: tuple[Migration, ...] = MIGRATIONS,
+        areas: Sequence[Area] | None = None,
+        migrate_hint: str | None = None,
     ) -> None:
         self._backend = backend
         self.url = url
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self._migrations = migrations
+        if areas is None:
+            from commercekit.areas import BUILTIN_AREAS
+
+            areas = BUILTIN_AREAS
+        #: The areas this store serves, its own first.
+        self.areas: tuple[Area, ...] = (CORE_AREA, *areas)
+        self._factories: dict[RepositoryKey[Any], Any] = {}
+        self._by_name: dict[str, RepositoryKey[Any]] = {}
+        seen: set[str] = set()
+        for area in self.areas:
+            if area.name in seen:
+                raise ConfigurationError(f"two areas named {area.name!r}")
+            seen.add(area.name)
+            for key, factory in area.repositories.items():
+                if key.name in self._by_name:
+                    raise ConfigurationError(f"two areas register the repository {key.name!r}")
+                self._factories[key] = factory
+                self._by_name[key.name] = key
+        self._converter: cattrs.Converter | None = None
+        self._migrate_hint = migrate_hint or f"commercekit migrate {url}"
         self._local = threading.local()
         self._pid = PROCESS.pid
         self._schema_checked = False
         self._closed = False
+
+    @property
+    def converter(self) -> cattrs.Converter:
+        """The JSON converter of this store's areas (aggregates are stored with it)."""
+        if self._converter is None:
+            from commercekit.codec import make_json_converter
+
+            self._converter = make_json_converter(self.areas)
+        return self._converter
 
     @property
     def backend(self) -> str:
@@ -277,68 +308,54 @@ class Store:
         return _Scope(self, readonly)
 
     def _check_schema(self) -> None:
-        check_schema(self.schema_state(), url=self.url, migrations=self._migrations)
+        check_schema(self.schema_state(), url=self.url, areas=self.areas, hint=self._migrate_hint)
         self._schema_checked = True
 
     def schema_state(self) -> SchemaState:
-        """The schema version of the database and the oldest code version it admits."""
+        """Each area's schema version in the database (see :class:`SchemaState`)."""
         with _Scope(self, readonly=True, check=False) as tx:
             return read_state(self._backend, tx._conn)
 
-    def migrate(self) -> list[int]:
-        """Apply missing migrations; return the versions applied (empty: already up to date).
+    def migrate(self) -> list[tuple[str, int]]:
+        """Apply missing migrations; return them as ``(area, version)`` (empty: up to date).
 
-        Safe to call from several processes at once: they take a lock and run one at a time.
+        A database that is up to date is only read: no write lock is taken. Safe to call from
+        several processes at once: they take a lock and run one at a time.
         """
+        state = self.schema_state()
+        if state.areas and not pending(state, self.areas):
+            self._check_schema()
+            return []
         with _Scope(self, readonly=False, check=False) as tx:
-            done = migrate(self._backend, tx._conn, tx.now(), self._migrations)
+            done = migrate(self._backend, tx._conn, tx.now(), self.areas)
         self._check_schema()
         return done
 
-    def prune(
-        self,
-        *,
-        carts_idle_for: timedelta | None = None,
-        reservations_closed_for: timedelta | None = None,
-        idempotency_older_than: timedelta | None = None,
-        outbox_delivered_for: timedelta | None = None,
-        cart_kind: str = "cart",
-    ) -> PruneReport:
+    def prune(self, **ages: timedelta | None) -> PruneReport:
         """Remove what is no longer needed, judged by the store's clock; return the counts.
 
-        Expired reservations are always released first (their stock becomes available again).
-        Then, for each option given: carts (aggregates of ``cart_kind``) not updated for
-        ``carts_idle_for``; reservations committed, released or expired longer ago than
-        ``reservations_closed_for``; idempotency records older than ``idempotency_older_than``;
-        delivered outbox events older than ``outbox_delivered_for``.
+        Each area registers its rules and the age option that turns each on. The built-in
+        ones: ``carts_idle_for`` (carts not updated for that long), ``reservations_closed_for``
+        (committed, released or expired reservations), ``idempotency_older_than``,
+        ``outbox_delivered_for`` (delivered events). Expired reservations are always released
+        first (their stock becomes available again). Every rule's count is in the report; an
+        unknown option is a :class:`~commercekit.errors.ConfigurationError`.
         """
-        for option in (
-            carts_idle_for,
-            reservations_closed_for,
-            idempotency_older_than,
-            outbox_delivered_for,
-        ):
-            if option is not None and option < timedelta(0):
-                raise ConfigurationError(f"prune ages must not be negative, got {option}")
+        rules = [rule for area in self.areas for rule in area.prune]
+        known = {rule.option for rule in rules if rule.option is not None}
+        for option, age in ages.items():
+            if option not in known:
+                raise ConfigurationError(
+                    f"unknown prune option {option!r}; this store knows {sorted(known)}"
+                )
+            if age is not None and (not isinstance(age, timedelta) or age < timedelta(0)):
+                raise ConfigurationError(
+                    f"prune ages are timedeltas, not negative: got {option}={age!r}"
+                )
+        counts: dict[str, int] = {}
         with self.transaction() as tx:
             now = tx.now()
-            expired = len(tx.reservations.release_expired())
-            carts = deleted = idem = events = 0
-            if carts_idle_for is not None:
-                carts = tx.execute(
-                    "DELETE FROM ck_aggregates WHERE kind = ? AND updated_at < ?",
-                    (cart_kind, tx.db_time(now - carts_idle_for)),
-                ).rowcount
-            if reservations_closed_for is not None:
-                deleted = tx.reservations.delete_closed(before=now - reservations_closed_for)
-            if idempotency_older_than is not None:
-                idem = tx.idempotency.delete_older_than(now - idempotency_older_than)
-            if outbox_delivered_for is not None:
-                events = tx.outbox.delete_delivered(before=now - outbox_delivered_for)
-        return PruneReport(
-            carts=carts,
-            reservations_expired=expired,
-            reservations_deleted=deleted,
-            idempotency_records=idem,
-            outbox_events=events,
-        )
+            for rule in sorted(rules, key=lambda rule: rule.option is not None):
+                age = ages.get(rule.option) if rule.option is not None else timedelta(0)
+                counts[rule.name] = 0 if age is None else rule.run(tx, now - age)
+        return PruneReport(counts)

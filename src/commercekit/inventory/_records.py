@@ -1,4 +1,8 @@
-"""The records the store hands out: frozen values, never live rows."""
+"""Inventory's records: stock levels, ledger movements and reservations, as frozen values.
+
+They belong to the inventory area; the storage ports are typed with them and every store
+backend builds them, never the reverse.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,12 @@ from datetime import datetime
 import attrs
 
 __all__ = [
-    "IdempotencyRecord",
     "MovementKind",
-    "OutboxEvent",
-    "PruneReport",
     "Reservation",
     "ReservationLine",
     "ReservationStatus",
     "StockLevel",
     "StockMovement",
-    "UsageCount",
 ]
 
 
@@ -91,53 +91,3 @@ class Reservation:
     request_hash: str
     expires_at: datetime
     created_at: datetime
-
-
-@attrs.frozen
-class UsageCount:
-    """How often a promotion was used: in all, and by one customer (0 for guests)."""
-
-    promotion_id: str
-    total: int
-    by_customer: int
-
-
-@attrs.frozen
-class IdempotencyRecord:
-    """The first request made under an idempotency key, and its response once completed.
-
-    ``is_new`` is true only for the call that created the record: that caller does the work.
-    """
-
-    scope: str
-    key: str
-    request_hash: str
-    completed: bool
-    response: str | None
-    created_at: datetime
-    is_new: bool = False
-
-
-@attrs.frozen
-class OutboxEvent:
-    """An event written in the same transaction as the change that caused it."""
-
-    id: int
-    topic: str
-    payload: str
-    created_at: datetime
-    available_at: datetime
-    attempts: int
-    delivered_at: datetime | None
-    last_error: str | None
-
-
-@attrs.frozen
-class PruneReport:
-    """What :meth:`Store.prune <commercekit.storage.Store.prune>` removed or freed."""
-
-    carts: int = 0
-    reservations_expired: int = 0
-    reservations_deleted: int = 0
-    idempotency_records: int = 0
-    outbox_events: int = 0

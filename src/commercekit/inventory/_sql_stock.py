@@ -1,4 +1,4 @@
-"""Counters updated by guarded atomic statements: stock levels and promotion usage.
+"""Stock counters per (SKU, location) and their ledger, in SQL both backends run.
 
 No method here reads a value and writes it back: each change is one ``UPDATE ... WHERE
 <guard>`` (or an upsert) whose guard the database evaluates against the current row, so
@@ -15,15 +15,16 @@ from commercekit.errors import (
     ReservationError,
     ValidationError,
 )
-from commercekit.storage._checks import check_key, check_quantity
-from commercekit.storage._models import MovementKind, StockLevel, StockMovement, UsageCount
+from commercekit.inventory._records import MovementKind, StockLevel, StockMovement
+from commercekit.inventory._sql_planning import planning_read, with_thresholds
+from commercekit.rules import check_count, check_identifier
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
-    from commercekit.storage._store import Transaction
+    from commercekit.ports import PlanningRead, SqlTransaction, StockRow
 
-__all__ = ["SqlPromotionUsageRepository", "SqlStockRepository"]
+__all__ = ["SqlStockRepository"]
 
 _LEVEL = "sku, location, on_hand, reserved, stock_floor"
 
@@ -41,7 +42,7 @@ class SqlStockRepository:
 
     __slots__ = ("_tx",)
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
 
     def level(self, sku: str, location: str) -> StockLevel | None:
@@ -70,10 +71,10 @@ class SqlStockRepository:
 
     def ensure(self, sku: str, location: str, *, floor: int = 0) -> StockLevel:
         """Create the row with nothing on hand if it does not exist; return the current row."""
-        check_key(sku, name="sku")
-        check_key(location, name="location")
+        sku = check_identifier(sku, name="sku")
+        location = check_identifier(location, name="location")
         if floor != 0:
-            check_quantity(floor, name="floor", allow_negative=True)
+            check_count(floor, name="floor", allow_negative=True)
             if floor > 0:
                 raise ValidationError(f"a stock floor is 0 or negative, got {floor}")
         self._tx.execute(
@@ -90,7 +91,7 @@ class SqlStockRepository:
         if isinstance(floor, bool) or not isinstance(floor, int) or floor > 0:
             raise ValidationError(f"a stock floor is an int of 0 or less, got {floor!r}")
         if floor:
-            check_quantity(floor, name="floor", allow_negative=True)
+            check_count(floor, name="floor", allow_negative=True)
         row = self._tx.execute(
             "UPDATE ck_stock_levels SET stock_floor = ?, updated_at = ?"
             " WHERE sku = ? AND location = ? AND on_hand - reserved >= ?"
@@ -126,7 +127,7 @@ class SqlStockRepository:
         :class:`~commercekit.errors.InsufficientStockError` if it would take available stock
         below the floor.
         """
-        check_quantity(quantity, allow_negative=True)
+        check_count(quantity, allow_negative=True)
         kind = MovementKind(kind)
         if quantity > 0:
             self.ensure(sku, location)
@@ -170,7 +171,7 @@ class SqlStockRepository:
 
     def reserve(self, sku: str, location: str, quantity: int) -> bool:
         """Hold ``quantity`` if available stock stays at or above the floor; ``False`` if not."""
-        check_quantity(quantity)
+        check_count(quantity)
         updated = self._tx.execute(
             "UPDATE ck_stock_levels SET reserved = reserved + ?, updated_at = ?"
             " WHERE sku = ? AND location = ? AND on_hand - reserved - ? >= stock_floor",
@@ -180,7 +181,7 @@ class SqlStockRepository:
 
     def unreserve(self, sku: str, location: str, quantity: int) -> None:
         """Give back ``quantity`` held by :meth:`reserve`."""
-        check_quantity(quantity)
+        check_count(quantity)
         updated = self._tx.execute(
             "UPDATE ck_stock_levels SET reserved = reserved - ?, updated_at = ?"
             " WHERE sku = ? AND location = ? AND reserved >= ?",
@@ -193,7 +194,7 @@ class SqlStockRepository:
         self, sku: str, location: str, quantity: int, *, reference: str | None = None
     ) -> StockLevel:
         """Turn ``quantity`` held by :meth:`reserve` into a sale: on hand and reserved both drop."""
-        check_quantity(quantity)
+        check_count(quantity)
         row = self._tx.execute(
             "UPDATE ck_stock_levels SET on_hand = on_hand - ?, reserved = reserved - ?,"
             " updated_at = ? WHERE sku = ? AND location = ? AND reserved >= ?"
@@ -226,88 +227,10 @@ class SqlStockRepository:
             for r in rows
         ]
 
+    def with_thresholds(self, skus: Sequence[str]) -> list[StockRow]:
+        """Every row of ``skus`` with its low-stock threshold, in one statement."""
+        return with_thresholds(self._tx, skus)
 
-_ALL = ""  # customer_key of the promotion-wide counter
-
-
-class SqlPromotionUsageRepository:
-    """How often each promotion was used, with a consume that never passes its limits."""
-
-    __slots__ = ("_tx",)
-
-    def __init__(self, tx: Transaction) -> None:
-        self._tx = tx
-
-    def count(self, promotion_id: str, customer_id: str | None = None) -> UsageCount:
-        """Uses of ``promotion_id`` in all and by ``customer_id`` (0 for a guest)."""
-        total = self._read(promotion_id, _ALL)
-        mine = self._read(promotion_id, customer_id) if customer_id else 0
-        return UsageCount(promotion_id, total, mine)
-
-    def _read(self, promotion_id: str, customer_key: str) -> int:
-        row = self._tx.execute(
-            "SELECT used FROM ck_promotion_usage WHERE promotion_id = ? AND customer_key = ?",
-            (promotion_id, customer_key),
-        ).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def _bump(self, promotion_id: str, customer_key: str, n: int, limit: int | None) -> bool:
-        if limit is not None and n > limit:
-            return False
-        sql = (
-            "INSERT INTO ck_promotion_usage (promotion_id, customer_key, used) VALUES (?, ?, ?)"
-            " ON CONFLICT (promotion_id, customer_key)"
-            " DO UPDATE SET used = ck_promotion_usage.used + excluded.used"
-        )
-        params: list[Any] = [promotion_id, customer_key, n]
-        if limit is not None:
-            sql += " WHERE ck_promotion_usage.used + excluded.used <= ?"
-            params.append(limit)
-        return self._tx.execute(sql + " RETURNING used", params).fetchone() is not None
-
-    def consume(
-        self,
-        promotion_id: str,
-        *,
-        customer_id: str | None = None,
-        limit: int | None = None,
-        per_customer_limit: int | None = None,
-        quantity: int = 1,
-    ) -> bool:
-        """Count ``quantity`` uses if that keeps within both limits; ``False`` changes nothing.
-
-        Atomic across processes: each counter moves by one guarded upsert, so N concurrent
-        consumers of a promotion limited to N uses succeed exactly N times.
-        """
-        check_key(promotion_id, name="promotion_id")
-        check_quantity(quantity)
-        for bound in (limit, per_customer_limit):
-            if bound is not None and (
-                isinstance(bound, bool) or not isinstance(bound, int) or bound < 0
-            ):
-                raise ValidationError(f"a usage limit is an int >= 0 or None, got {bound!r}")
-        if customer_id is not None:
-            check_key(customer_id, name="customer_id")
-            if not self._bump(promotion_id, customer_id, quantity, per_customer_limit):
-                return False
-        if not self._bump(promotion_id, _ALL, quantity, limit):
-            if customer_id is not None:
-                self._drop(promotion_id, customer_id, quantity)
-            return False
-        return True
-
-    def _drop(self, promotion_id: str, customer_key: str, n: int) -> None:
-        self._tx.execute(
-            "UPDATE ck_promotion_usage SET used = used - ?"
-            " WHERE promotion_id = ? AND customer_key = ? AND used >= ?",
-            (n, promotion_id, customer_key, n),
-        )
-
-    def release(
-        self, promotion_id: str, *, customer_id: str | None = None, quantity: int = 1
-    ) -> None:
-        """Give back uses counted by :meth:`consume` (an order cancelled before it completed)."""
-        check_quantity(quantity)
-        self._drop(promotion_id, _ALL, quantity)
-        if customer_id is not None:
-            self._drop(promotion_id, customer_id, quantity)
+    def planning_read(self, skus: Sequence[str]) -> PlanningRead:
+        """What a reservation of ``skus`` plans from (see :func:`planning_read`)."""
+        return planning_read(self._tx, skus)

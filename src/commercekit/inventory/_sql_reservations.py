@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from commercekit.errors import ConflictError, NotFoundError
-from commercekit.storage._checks import check_key, check_quantity
-from commercekit.storage._models import Reservation, ReservationLine, ReservationStatus
+from commercekit.inventory._records import Reservation, ReservationLine, ReservationStatus
+from commercekit.ports import STOCK
+from commercekit.rules import check_count, check_identifier
 
 if TYPE_CHECKING:
-    from commercekit.storage._store import Transaction
+    from commercekit.ports import SqlTransaction
 
 __all__ = ["SqlReservationRepository"]
 
@@ -34,7 +35,7 @@ class SqlReservationRepository:
 
     __slots__ = ("_tx",)
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
 
     def _build(self, row: Any) -> Reservation:
@@ -65,9 +66,9 @@ class SqlReservationRepository:
 
         Its id is 32 random hex digits (128 bits).
         """
-        check_key(key, name="reservation key")
+        key = check_identifier(key, name="reservation key")
         for line in lines:
-            check_quantity(line.quantity)
+            check_count(line.quantity)
         # os.urandom is a fifth of what uuid4() costs, and this runs for every reservation.
         ident = os.urandom(16).hex()
         ordered = _ordered(lines) if len(lines) > 1 else tuple(lines)
@@ -170,8 +171,6 @@ class SqlReservationRepository:
         Each reservation flips status with a guarded update first, so two sweepers never
         release the same hold twice.
         """
-        from commercekit.storage._counters import SqlStockRepository
-
         released: list[Reservation] = []
         holds: dict[tuple[str, str], int] = {}
         for reservation in self.expired(skus=skus):
@@ -182,7 +181,7 @@ class SqlReservationRepository:
                 released.append(reservation)
         # One guarded statement per row, in (SKU, location) byte order like every reserver,
         # so a sweep never deadlocks against a reservation in flight.
-        stock = SqlStockRepository(self._tx)
+        stock = self._tx.repository(STOCK)
         for (sku, location), quantity in sorted(
             holds.items(), key=lambda item: (item[0][0].encode(), item[0][1].encode())
         ):

@@ -1,29 +1,6 @@
-"""Promotions: conditions plus actions, with lanes, priority, stacking and usage limits.
+"""The Promotion value: lanes, stacking, refusal reasons, usage counts and coupon codes.
 
-How promotions combine (the whole rule set; nothing else is implied):
-
-- **Lanes.** :attr:`Lane.ITEMS` promotions run first and see the items at their base prices.
-  :attr:`Lane.ORDER` promotions run after every items-lane promotion and see the amounts it
-  left. Shipping actions may sit in either lane; they see the shipping amount left so far.
-- **Priority.** Within a lane, promotions run from the highest ``priority`` down; equal
-  priorities run by ``id``. Qualification (conditions) is judged on the amounts the lane
-  starts from, so the order inside a lane never decides *whether* a promotion applies.
-- **Compounding.** Each promotion's actions take off a share of what the promotions before it
-  left, so 10% and then 10% is 19% off, and no amount ever goes below zero.
-- **Stacking.** :attr:`Stacking.STACK` (default) combines with anything that also applies.
-  :attr:`Stacking.EXCLUSIVE` applies alone: if any exclusive promotion qualifies, the one
-  that runs first by lane, priority and id is the only promotion applied to the cart, and the
-  others are refused as ``not_combinable``. :attr:`Stacking.STOP` applies and then stops every
-  later promotion in its lane (they are refused as ``not_combinable``); later lanes still run.
-- **Caps.** ``max_discount`` caps what one promotion takes off in total (items, order and
-  shipping together); a capped discount is split in proportion to the uncapped one.
-- **Usage limits.** ``usage_limit`` (all customers), ``usage_limit_per_customer`` and
-  ``usage_limit_per_code`` are compared with the counts in :class:`UsageCounts`, which the
-  caller reads from the store; a promotion at its limit is refused as ``usage_exhausted``.
-  Quoting never consumes a use: the checkout consumes it atomically in the store
-  (:func:`commercekit.cart.consume_promotions`). Code counters live beside promotion counters
-  under :func:`code_counter_id` (``"code:" + CODE``), so no promotion id may start with
-  ``"code:"``.
+How promotions combine (the whole rule set) is in :mod:`commercekit.pricing.promotions`.
 """
 
 from __future__ import annotations
@@ -36,8 +13,8 @@ import attrs
 
 from commercekit.errors import ValidationError
 from commercekit.money import Money
-from commercekit.pricing._actions import Action
-from commercekit.pricing._conditions import Condition, CouponCode, normalize_code
+from commercekit.pricing.promotions._actions import Action
+from commercekit.pricing.promotions._conditions import Condition, CouponCode, normalize_code
 
 __all__ = [
     "CODE_COUNTER_PREFIX",

@@ -14,7 +14,7 @@ import attrs
 
 from commercekit.errors import ValidationError
 from commercekit.money import Money, to_decimal
-from commercekit.pricing._conditions import ALL_ITEMS, ItemFilter, _positive_count
+from commercekit.pricing.promotions._conditions import ALL_ITEMS, ItemFilter, _positive_count
 
 __all__ = [
     "Action",
