@@ -16,6 +16,8 @@ import attrs
 import pytest
 
 from commercekit import Money
+from commercekit.areas import BUILTIN_AREAS
+from commercekit.cart import CART_KIND, Cart
 from commercekit.clock import ManualClock
 from commercekit.errors import (
     ConfigurationError,
@@ -31,7 +33,6 @@ from commercekit.errors import (
     StorageError,
     ValidationError,
 )
-from commercekit.areas import BUILTIN_AREAS
 from commercekit.storage import (
     CORE_AREA,
     AggregateKind,
@@ -482,7 +483,7 @@ class StorageContract:
 
     def test_prune(self, store: Store, clock: ManualClock) -> None:
         with store.transaction() as tx:
-            tx.aggregates(BASKETS).add(Basket("old"))
+            tx.aggregates(CART_KIND).add(Cart(id="old", currency="EUR"))
             tx.stock.move("A", "main", 5, MovementKind.RECEIVE)
             tx.stock.reserve("A", "main", 2)
             tx.reservations.create(
@@ -493,21 +494,20 @@ class StorageContract:
             tx.outbox.mark_delivered(delivered)
         clock.advance(timedelta(days=40))
         with store.transaction() as tx:
-            tx.aggregates(BASKETS).add(Basket("fresh"))
+            tx.aggregates(CART_KIND).add(Cart(id="fresh", currency="EUR"))
             tx.idempotency.begin("checkout", "k-new", "h")
         report = store.prune(
             carts_idle_for=timedelta(days=30),
             reservations_closed_for=timedelta(0),
             idempotency_older_than=timedelta(days=30),
             outbox_delivered_for=timedelta(days=1),
-            cart_kind="basket",
         )
         assert report.carts == 1
         assert report.reservations_expired == 1
         assert report.idempotency_records == 1
         assert report.outbox_events == 1
         with store.transaction(readonly=True) as tx:
-            assert [b.id for b in tx.aggregates(BASKETS).list()] == ["fresh"]
+            assert [c.id for c in tx.aggregates(CART_KIND).list()] == ["fresh"]
             assert tx.idempotency.get("checkout", "k-new") is not None
             level = tx.stock.level("A", "main")
             assert level is not None and level.reserved == 0

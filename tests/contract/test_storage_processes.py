@@ -23,10 +23,9 @@ from typing import Any
 import attrs
 import pytest
 
-from commercekit.errors import StorageBusyError
-from commercekit.storage import MovementKind, Store, open_store
 from commercekit.areas import BUILTIN_AREAS
-from commercekit.storage import CORE_AREA
+from commercekit.errors import StorageBusyError
+from commercekit.storage import CORE_AREA, MovementKind, Store, open_store
 from tests.contract import _storage_workers as workers
 from tests.contract._storage_workers import COUNTER, Counter
 

@@ -15,7 +15,7 @@ import attrs
 
 from commercekit.cart._breakdown import Breakdown
 from commercekit.errors import CouponError, ValidationError
-from commercekit.ports import TransactionPort
+from commercekit.ports import PROMOTION_USAGE, TransactionPort
 from commercekit.pricing import CouponRefusal, Promotion, UsageCounts, code_counter_id
 
 __all__ = ["consume_promotions", "read_usage_counts", "release_promotions"]
@@ -76,7 +76,7 @@ def _exhausted(tx: TransactionPort, claim: _Claim) -> CouponError:
     if claim.counter != claim.promotion_id:
         what = f"coupon {claim.code} (promotion {claim.promotion_id!r}) has no uses left"
     else:
-        count = tx.promotion_usage.count(claim.counter, claim.customer_id)
+        count = tx.repository(PROMOTION_USAGE).count(claim.counter, claim.customer_id)
         mine = claim.per_customer_limit
         if claim.customer_id is not None and mine is not None and count.by_customer >= mine:
             what = (
@@ -111,7 +111,7 @@ def consume_promotions(
     naming the promotion and code) is raised: nothing is consumed. Returns the counters
     consumed, in order (promotion ids and ``"code:..."`` ids).
     """
-    usage = tx.promotion_usage
+    usage = tx.repository(PROMOTION_USAGE)
     done: list[_Claim] = []
     for claim in _claims(breakdown, promotions, customer_id):
         if usage.consume(
@@ -138,7 +138,7 @@ def release_promotions(
 ) -> None:
     """Give back the uses :func:`consume_promotions` counted for ``breakdown`` (order cancelled)."""
     for claim in _claims(breakdown, promotions, customer_id):
-        tx.promotion_usage.release(claim.counter, customer_id=claim.customer_id)
+        tx.repository(PROMOTION_USAGE).release(claim.counter, customer_id=claim.customer_id)
 
 
 def read_usage_counts(
@@ -161,10 +161,10 @@ def read_usage_counts(
             limited_codes |= promo.coupon_codes
         if promo.usage_limit is None and promo.usage_limit_per_customer is None:
             continue
-        count = tx.promotion_usage.count(promo.id, customer_id)
+        count = tx.repository(PROMOTION_USAGE).count(promo.id, customer_id)
         totals[promo.id] = count.total
         mine[promo.id] = count.by_customer
     for code in coupons:
         if code in limited_codes:
-            codes[code] = tx.promotion_usage.count(code_counter_id(code)).total
+            codes[code] = tx.repository(PROMOTION_USAGE).count(code_counter_id(code)).total
     return UsageCounts(promotions=totals, customer=mine, codes=codes)

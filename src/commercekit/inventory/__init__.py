@@ -28,7 +28,6 @@ from commercekit.inventory._allocation import (
     fill,
 )
 from commercekit.inventory._policy import LOW_STOCK_TOPIC, PolicyKind, StockPolicy
-from commercekit.inventory._service import InventoryService, normalize_lines
 from commercekit.inventory._records import (
     MovementKind,
     Reservation,
@@ -37,6 +36,7 @@ from commercekit.inventory._records import (
     StockLevel,
     StockMovement,
 )
+from commercekit.inventory._service import InventoryService, normalize_lines
 
 # isort: split
 # Last: the area wires this package to the ports, which re-export names bound above.

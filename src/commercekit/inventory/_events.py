@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from commercekit.ports import OUTBOX
 from commercekit.inventory._base import policies
 from commercekit.inventory._policy import LOW_STOCK_TOPIC
+from commercekit.ports import OUTBOX
 
 if TYPE_CHECKING:
     from commercekit.inventory._records import StockLevel

@@ -47,7 +47,9 @@ class StockLedger(ServiceParts):
         else:
             self._require(tx, sku, location)
         try:
-            level = stock(tx).move(sku, location, quantity, kind, reason=reason, reference=reference)
+            level = stock(tx).move(
+                sku, location, quantity, kind, reason=reason, reference=reference
+            )
         except InsufficientStockError as exc:
             current = self._require(tx, sku, location)
             short = -quantity - (current.available - current.floor)

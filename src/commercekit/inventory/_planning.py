@@ -16,8 +16,7 @@ from commercekit.rules import MAX_QUANTITY
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
-    from commercekit.ports import PlanningRead
-    from commercekit.ports import TransactionPort
+    from commercekit.ports import PlanningRead, TransactionPort
 
 __all__ = [
     "ACTIVE",

@@ -28,8 +28,7 @@ from commercekit.inventory._records import Reservation, ReservationLine
 
 if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
-    from commercekit.ports import PlanningRead
-    from commercekit.ports import TransactionPort
+    from commercekit.ports import PlanningRead, TransactionPort
 
 __all__ = ["Reserving"]
 

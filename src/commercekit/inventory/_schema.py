@@ -15,7 +15,7 @@ INVENTORY_MIGRATIONS: tuple[Migration, ...] = (
         1,
         "stock levels, movements, reservations",
         (
-            # Stock: a counter per (sku, location); available = on_hand - reserved never below floor.
+            # A counter per (sku, location); available = on_hand - reserved never below floor.
             """CREATE TABLE ck_stock_levels (
                 sku TEXT NOT NULL,
                 location TEXT NOT NULL,
@@ -42,7 +42,8 @@ INVENTORY_MIGRATIONS: tuple[Migration, ...] = (
             """CREATE TABLE ck_reservations (
                 id TEXT PRIMARY KEY,
                 reservation_key TEXT NOT NULL UNIQUE,
-                status TEXT NOT NULL CHECK (status IN ('active', 'committed', 'released', 'expired')),
+                status TEXT NOT NULL CHECK (status IN
+                    ('active', 'committed', 'released', 'expired')),
                 request_hash TEXT NOT NULL,
                 expires_at {ts} NOT NULL,
                 created_at {ts} NOT NULL,

@@ -140,7 +140,9 @@ class Area:
 
     def __attrs_post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
-            raise ConfigurationError(f"an area name is lower-case letters and digits: {self.name!r}")
+            raise ConfigurationError(
+                f"an area name is lower-case letters, digits, _: {self.name!r}"
+            )
         versions = [migration.version for migration in self.migrations]
         if versions != list(range(1, len(versions) + 1)):
             raise ConfigurationError(

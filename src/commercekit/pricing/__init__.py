@@ -21,8 +21,8 @@ from commercekit.pricing._price_lists import (
     resolve_price,
     resolve_price_in_lists,
 )
-from commercekit.pricing._usage import UsageCount
 from commercekit.pricing._tax import Address, FlatTaxTable, TaxCalculator, TaxRate
+from commercekit.pricing._usage import UsageCount
 from commercekit.pricing.promotions import (
     CODE_ALPHABET,
     CODE_COUNTER_PREFIX,

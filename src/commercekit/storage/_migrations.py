@@ -71,8 +71,7 @@ def _has_table(backend: Backend, conn: Any, name: str) -> bool:
     probe = (
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
         if backend.name == "sqlite"
-        else "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"
-        " AND tablename = ?"
+        else "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?"
     )
     return bool(backend.execute(conn, probe, (name,)).fetchone()[0])
 
