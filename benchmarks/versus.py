@@ -566,6 +566,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _load() -> str:
+    """The load averages and CPU count, with a warning when the machine is busy."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    cpus = os.cpu_count() or 1
+    text = f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {cpus} CPUs"
+    if one > 0.75 * cpus:
+        text += " -- BUSY machine: expect noisy figures, and rerun when it is idle"
+    return text
+
+
 def _compare(args: argparse.Namespace, base: Side, head: Side, began: float) -> int:
     available = _modules([base, head])
     if args.only:
@@ -584,6 +597,8 @@ def _compare(args: argparse.Namespace, base: Side, head: Side, began: float) -> 
         print(f"(PostgreSQL skipped: set {POSTGRES_ENV} to include it)", file=sys.stderr)
     for side in (base, head):
         _verify(side)
+    load_before = _load()
+    print(f"before: {load_before}", file=sys.stderr)
     results: list[ModuleResult] = []
     missing: list[str] = []
     for module, sides in modules.items():
@@ -600,6 +615,8 @@ def _compare(args: argparse.Namespace, base: Side, head: Side, began: float) -> 
     text, rows = _table(results, args.threshold)
     print(f"base: {base.description}")
     print(f"head: {head.description}")
+    print(f"before: {load_before}")
+    print(f"after:  {_load()}")
     print(text)
     for note in missing:
         print(f"\nunmatched module: {note}")
