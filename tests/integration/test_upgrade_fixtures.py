@@ -21,8 +21,9 @@ import psycopg
 import pytest
 
 from commercekit import Money, open_store
-from commercekit.cart import Cart, CartService
+from commercekit.cart import CartService
 from commercekit.clock import ManualClock
+from commercekit.errors import SchemaVersionError
 from commercekit.inventory import InventoryService, PolicyKind, ReservationStatus, StockPolicy
 from commercekit.pricing import InMemoryCatalog
 from commercekit.storage import Store
@@ -144,9 +145,11 @@ def test_a_postgres_schema_from_0_1_upgrades_unchanged(
     assert len(before["ck_aggregates"]) == 3 and len(before["ck_stock_movements"]) > 5
     opened = open_store(postgres_url, schema=postgres_schema, clock=ManualClock(LATER))
     with opened as store:
-        with pytest.raises(Exception, match="commercekit migrate"):
-            with store.transaction(readonly=True):
-                pass  # pragma: no cover - not migrated yet: PostgreSQL migrates on demand
+        with (
+            pytest.raises(SchemaVersionError, match="commercekit migrate"),
+            store.transaction(readonly=True),
+        ):
+            pass  # pragma: no cover - not migrated yet: PostgreSQL migrates on demand
         applied = store.migrate()
         assert applied == []  # the tables were there: only the version rows are written
         assert store.schema_state().version("inventory") == 2
