@@ -36,15 +36,16 @@ from commercekit.inventory import (
 )
 from commercekit.cart import PricingPolicy
 from commercekit.pricing import (
-    Address, CatalogEntry, CouponCode, FlatTaxTable, ItemFilter, PercentOffOrder, PriceTier, Promotion,
-    SpendTier, TaxRate, UsageCount,
+    Address, CatalogEntry, CouponCode, FlatTaxTable, ItemFilter, PercentOffOrder, PriceTier,
+    Promotion, SpendTier, TaxRate, UsageCount,
 )
 from commercekit.records import IdempotencyRecord, OutboxEvent
 from tests.unit.test_pricing_values import VALUES
 
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 cart = (
-    Cart(id="c1", currency="EUR", customer_id="ada", shipping_address=Address("FR", postal_code="75001"))
+    Cart(id="c1", currency="EUR", customer_id="ada",
+         shipping_address=Address("FR", postal_code="75001"))
     .add("MUG", 2, metadata={"gift": "yes"})
     .add("BEANS", Decimal("0.250"), options={"grind": "fine"})
     .apply_coupon("SPRING")
@@ -65,7 +66,8 @@ samples = [
     *VALUES, cart, *cart.lines, breakdown, *breakdown.lines, *breakdown.promotions,
     *[a for l in breakdown.lines for a in l.adjustments], breakdown.shipping,
     *[t for l in breakdown.lines for t in l.tax_lines], *breakdown.coupons,
-    cart.shipping_address, TaxRate("VAT", "0.2", "FR"), ShippingRate("standard", Money("4.90", "EUR")),
+    cart.shipping_address, TaxRate("VAT", "0.2", "FR"),
+    ShippingRate("standard", Money("4.90", "EUR")),
     *everything.actions, *everything.conditions, ItemFilter(skus={"A"}, tags={"t"}),
     PriceTier(Money("1.250", "KWD"), "2.5"), SpendTier(Money("10", "USD"), percent=5),
     PricingPolicy(),
@@ -85,7 +87,9 @@ for sample in samples:
         failures.append(type(sample).__name__)
 models = {
     getattr(module, name)
-    for module in (commercekit.cart, commercekit.inventory, commercekit.pricing, commercekit.records)
+    for module in (
+        commercekit.cart, commercekit.inventory, commercekit.pricing, commercekit.records
+    )
     for name in module.__all__
     if isinstance(getattr(module, name), type) and attrs.has(getattr(module, name))
 }
