@@ -1,8 +1,9 @@
 """commercekit: framework-agnostic commerce primitives.
 
-Money and pricing, carts and totals, promotions, tax, inventory with reservations, payment and
-shipping gateways, orders and checkout, persisted in SQLite or PostgreSQL. The names below are
-the public API; modules whose names start with an underscore are private.
+Today: money, carts and their totals with price lists, promotions and flat tax rates, and
+inventory with reservations, persisted in SQLite or PostgreSQL. Planned: tax by jurisdiction,
+payment and shipping gateways, checkout and orders. The names below are the public API; modules
+whose names start with an underscore are private.
 """
 
 from importlib.metadata import PackageNotFoundError, version
