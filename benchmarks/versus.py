@@ -477,7 +477,9 @@ def _table(results: Sequence[ModuleResult], threshold: float) -> tuple[str, list
         for name in only_head:
             out.append(f"{name:<{width}}  unmatched: only in head output")
         if result.error:
-            out.append(f"FAILED: {result.error.splitlines()[0]}")
+            lines = result.error.splitlines()
+            out.append(f"FAILED: {lines[0]}")
+            out += [f"  {line}" for line in lines[-1:] if len(lines) > 1]
     return "\n".join(out), all_rows
 
 

@@ -33,5 +33,8 @@ doctest_global_setup = "\n".join(
         "from commercekit.pricing import *",
         "from commercekit.cart import *",
         "from commercekit.inventory import *",
+        "from commercekit.rules import *",
+        "from commercekit.errors import *",
+        "from commercekit.pricing.promotions import *",
     ]
 )

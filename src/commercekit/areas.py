@@ -6,6 +6,7 @@ area of its own passes ``areas=(*BUILTIN_AREAS, MY_AREA)`` to
 :func:`~commercekit.open_store` and :func:`~commercekit.codec.make_json_converter`. The store's
 own tables (aggregates, idempotency records, the outbox) come first in every store.
 
+>>> from commercekit.areas import BUILTIN_AREAS
 >>> [area.name for area in BUILTIN_AREAS]
 ['pricing', 'cart', 'inventory']
 """

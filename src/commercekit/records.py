@@ -56,6 +56,7 @@ class PruneReport(Mapping[str, int]):
     A read-only mapping of each prune rule's name to its count (every registered rule is
     present, 0 when it did nothing); the counts are also attributes:
 
+    >>> from commercekit.records import PruneReport
     >>> report = PruneReport({"carts": 2, "outbox_events": 0})
     >>> report.carts, report["outbox_events"], sorted(report)
     (2, 0, ['carts', 'outbox_events'])

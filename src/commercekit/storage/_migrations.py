@@ -49,6 +49,7 @@ class AreaVersion:
 class SchemaState:
     """What a database holds: each area's schema version (an area not there is at 0).
 
+    >>> from commercekit.storage import AreaVersion, SchemaState
     >>> state = SchemaState({"core": AreaVersion(1), "inventory": AreaVersion(2)})
     >>> state.version("inventory"), state.version("orders"), str(state)
     (2, 0, 'core 1, inventory 2')
