@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextvars import ContextVar, Token
 from decimal import Decimal
 from typing import Final
 
@@ -47,6 +48,8 @@ __all__ = [
     "check_location",
     "check_sku",
     "check_text",
+    "end_stored_values",
+    "stored_values",
 ]
 
 #: The largest count of units anywhere: a cart line quantity, a stock movement, a reservation
@@ -72,6 +75,31 @@ _MAX_DECOMPOSITION: Final = 4
 # What neither identifiers nor text may hold: Cc (C0 controls, DEL, C1 controls), Cs (surrogates)
 # and the noncharacters U+FFFE and U+FFFF.
 _FORBIDDEN: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+# Set while a store reads back what it stored: see stored_values().
+_STORED: Final[ContextVar[bool]] = ContextVar("commercekit_stored_values", default=False)
+
+
+def stored_values() -> Token[bool]:
+    """Take identifiers as stored until :func:`end_stored_values` (0.1's looser rules).
+
+    A store calls this around rebuilding a record it wrote earlier: a cart saved by
+    commercekit 0.1 may hold a SKU with surrounding spaces or 250 characters, which the rules
+    now refuse for new input. Inside, :func:`check_identifier` checks only that an identifier is
+    non-empty text and returns it unchanged. Returns the token to end it with.
+
+    >>> token = stored_values()
+    >>> check_sku(" SPACED ")
+    ' SPACED '
+    >>> end_stored_values(token)
+    """
+    return _STORED.set(True)
+
+
+def end_stored_values(token: Token[bool]) -> None:
+    """End what :func:`stored_values` started: new input is checked in full again."""
+    _STORED.reset(token)
 
 
 def check_identifier(value: object, *, name: str) -> str:
@@ -102,6 +130,8 @@ def check_identifier(value: object, *, name: str) -> str:
     text = str.__str__(value)  # a plain str: a subclass's overrides play no part
     if not text:
         raise _refused(name, "empty", "must not be empty")
+    if _STORED.get():
+        return text
     if text.isascii() and text.isprintable():
         normal = text  # printable ASCII is already NFC and holds no control character
     else:

@@ -15,6 +15,7 @@ from commercekit.cart._quantity import Quantity, add_quantities, check_quantity
 from commercekit.errors import CurrencyMismatchError, UnknownLineError, ValidationError
 from commercekit.money import Currency, Money, get_currency
 from commercekit.pricing import Address, normalize_code
+from commercekit.rules import check_customer_id, check_identifier, check_sku
 
 __all__ = ["Cart", "CartLine", "line_id", "merge_carts"]
 
@@ -49,7 +50,7 @@ def line_id(sku: str, options: Mapping[str, str] | Iterable[tuple[str, str]] | N
     ('TSHIRT', 'TSHIRT?colour=red&size=M')
     """
     pairs = _options(options)
-    head = quote(_text(sku, "a SKU"), safe="")
+    head = quote(check_sku(sku), safe="")
     if not pairs:
         return head
     return head + "?" + "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
@@ -60,11 +61,15 @@ def _check_quantity(value: Any) -> Quantity:
 
 
 def _sku(value: str) -> str:
-    return _text(value, "a SKU")
+    return check_sku(value)
 
 
 def _cart_id(value: str) -> str:
-    return _text(value, "a cart id")
+    return check_identifier(value, name="cart id")
+
+
+def _customer_id(value: str | None) -> str | None:
+    return None if value is None else check_customer_id(value)
 
 
 def _lines(value: Iterable[CartLine]) -> tuple[CartLine, ...]:
@@ -137,7 +142,7 @@ class Cart:
     #: The sales channel (selects price lists).
     channel: str = "default"
     #: The customer's id, or ``None`` for a guest cart.
-    customer_id: str | None = None
+    customer_id: str | None = attrs.field(default=None, converter=_customer_id)
     #: Coupon codes applied, normalized, in the order they were applied.
     coupons: tuple[str, ...] = attrs.field(default=(), converter=_coupons)
     #: Where the order ships to, or ``None``.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from commercekit.errors import InvalidQuantityError
+from commercekit.rules import MAX_QUANTITY
 
 __all__ = ["MAX_QUANTITY", "MAX_QUANTITY_PLACES", "Quantity", "check_quantity"]
 
-#: The largest quantity one line may hold.
-MAX_QUANTITY = 1_000_000
+# MAX_QUANTITY, the largest quantity one line may hold, is the one of commercekit.rules.
 #: The most decimal places a measured quantity may have (grams of a kilogram, and finer).
 MAX_QUANTITY_PLACES = 6
 

@@ -23,12 +23,12 @@ class BundlesAndPolicies(ServiceParts):
         Reserving one bundle holds every component; components are plain SKUs (a bundle
         cannot contain a bundle, nor itself).
         """
-        check_sku(sku)
+        sku = check_sku(sku)
         if not isinstance(components, Mapping) or not components:
             raise ValidationError(f"a bundle needs at least one component, got {components!r}")
         parts: dict[str, int] = {}
         for component, units in components.items():
-            check_sku(component, name="component sku")
+            component = check_sku(component, name="component sku")
             check_count(units)
             if component == sku:
                 raise ValidationError(f"bundle {sku!r} cannot contain itself")
@@ -43,13 +43,13 @@ class BundlesAndPolicies(ServiceParts):
 
     def bundle(self, sku: str) -> dict[str, int]:
         """The components of bundle ``sku`` (an empty dict if it is not a bundle)."""
-        check_sku(sku)
+        sku = check_sku(sku)
         with self.store.transaction(readonly=True) as tx:
             return bundles(tx).get(sku)
 
     def remove_bundle(self, sku: str) -> bool:
         """Forget bundle ``sku``; ``False`` if it was not one. Reservations keep their lines."""
-        check_sku(sku)
+        sku = check_sku(sku)
         with self.store.transaction() as tx:
             return bundles(tx).delete(sku)
 
@@ -63,7 +63,7 @@ class BundlesAndPolicies(ServiceParts):
         is already sold past zero raises :class:`~commercekit.errors.InsufficientStockError`.
         Returns the SKU's rows.
         """
-        check_sku(sku)
+        sku = check_sku(sku)
         if not isinstance(policy, StockPolicy):
             raise ValidationError(f"policy must be a StockPolicy, got {policy!r}")
         wanted = [check_sku(loc, name="location") for loc in locations]
@@ -77,7 +77,7 @@ class BundlesAndPolicies(ServiceParts):
 
     def policy(self, sku: str) -> StockPolicy:
         """The policy of ``sku`` (no backorder unless :meth:`set_policy` said otherwise)."""
-        check_sku(sku)
+        sku = check_sku(sku)
         with self.store.transaction(readonly=True) as tx:
             return policies(tx).policy(sku)
 
@@ -90,9 +90,9 @@ class BundlesAndPolicies(ServiceParts):
         (available goes from above it to at or below it). ``location=None`` sets the SKU's
         default; a location's own threshold wins over it. ``None`` removes the threshold.
         """
-        check_sku(sku)
+        sku = check_sku(sku)
         if location is not None:
-            check_sku(location, name="location")
+            location = check_sku(location, name="location")
         if threshold is not None and (
             isinstance(threshold, bool)
             or not isinstance(threshold, int)

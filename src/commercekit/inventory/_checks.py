@@ -10,6 +10,7 @@ from typing import Any
 from commercekit.errors import InvalidQuantityError, ValidationError
 from commercekit.inventory._records import ReservationLine
 from commercekit.rules import MAX_QUANTITY, check_count, check_identifier
+from commercekit.rules import check_text as rules_check_text
 
 __all__ = [
     "Lines",
@@ -34,21 +35,12 @@ def row_order(row: Row) -> tuple[bytes, bytes]:
 
 def check_sku(value: Any, *, name: str = "sku") -> str:
     """A SKU or location name: 1-200 characters of valid Unicode text without NUL."""
-    check_identifier(value, name=name)
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise ValidationError(f"{name} must be valid Unicode text: {value!r}") from None
-    return str(value)
+    return check_identifier(value, name=name)
 
 
 def check_text(value: Any, *, name: str, required: bool = False) -> str | None:
-    """A reason or reference: ``None`` (unless ``required``) or 1-500 characters without NUL."""
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > 500 or "\x00" in value:
-        raise ValidationError(f"{name} must be text of 1-500 characters without NUL: {value!r}")
-    return value
+    """A reason or reference: ``None`` unless ``required``, else text (:mod:`commercekit.rules`)."""
+    return rules_check_text(value, name=name, required=required)
 
 
 def check_ttl(value: Any) -> timedelta:
@@ -85,7 +77,7 @@ def normalize_lines(lines: Any) -> dict[str, int]:
             sku, units = item.sku, item.quantity
         else:
             raise ValidationError(f"a cart line is (sku, quantity), got {item!r}")
-        check_sku(sku)
+        sku = check_sku(sku)
         check_count(units)
         total = demand.get(sku, 0) + units
         if total > MAX_QUANTITY:
@@ -106,7 +98,9 @@ def _plain_mapping(lines: dict[Any, Any]) -> dict[str, int] | None:
             type(sku) is not str
             or not 0 < len(sku) <= 200
             or not sku.isascii()
-            or "\x00" in sku
+            or not sku.isprintable()  # ASCII controls (NUL, tab, newline) are not printable
+            or sku[0] == " "
+            or sku[-1] == " "
             or type(units) is not int
             or not 0 < units <= MAX_QUANTITY
         ):

@@ -72,8 +72,8 @@ class StockLedger(ServiceParts):
         ``quantity`` is signed for an adjustment and a count of units otherwise (a sale
         removes them).
         """
-        check_sku(sku)
-        check_sku(location, name="location")
+        sku = check_sku(sku)
+        location = check_sku(location, name="location")
         check_count(quantity, allow_negative=kind is MovementKind.ADJUST)
         check_text(reason, name="reason")
         check_text(reference, name="reference")
@@ -153,9 +153,9 @@ class StockLedger(ServiceParts):
         destination) levels. Refused with :class:`~commercekit.errors.InsufficientStockError`
         if ``source`` cannot spare the units.
         """
-        check_sku(sku)
-        check_sku(source, name="source")
-        check_sku(destination, name="destination")
+        sku = check_sku(sku)
+        source = check_sku(source, name="source")
+        destination = check_sku(destination, name="destination")
         check_count(quantity)
         check_text(reason, name="reason")
         check_text(reference, name="reference")
@@ -178,14 +178,14 @@ class StockLedger(ServiceParts):
 
     def level(self, sku: str, location: str) -> StockLevel | None:
         """The stock of ``sku`` at ``location``, or ``None`` if it was never stocked there."""
-        check_sku(sku)
-        check_sku(location, name="location")
+        sku = check_sku(sku)
+        location = check_sku(location, name="location")
         with self.store.transaction(readonly=True) as tx:
             return stock(tx).level(sku, location)
 
     def stock(self, sku: str) -> list[StockLevel]:
         """The stock rows of ``sku`` at every location, in location order."""
-        check_sku(sku)
+        sku = check_sku(sku)
         with self.store.transaction(readonly=True) as tx:
             return stock(tx).levels([sku])
 
@@ -195,7 +195,7 @@ class StockLedger(ServiceParts):
         That is available stock plus the backorder room of each row (``available - floor``).
         A bundle's sellable count is how many whole bundles its components allow.
         """
-        check_sku(sku)
+        sku = check_sku(sku)
         with self.store.transaction(readonly=True) as tx:
             components = bundles(tx).get(sku) or {sku: 1}
             rows = stock(tx).with_thresholds(list(components))
@@ -206,8 +206,8 @@ class StockLedger(ServiceParts):
 
     def movements(self, sku: str, location: str) -> list[StockMovement]:
         """The ledger of ``sku`` at ``location``, oldest first; it sums to on hand."""
-        check_sku(sku)
-        check_sku(location, name="location")
+        sku = check_sku(sku)
+        location = check_sku(location, name="location")
         with self.store.transaction(readonly=True) as tx:
             return stock(tx).movements(sku, location)
 

@@ -25,7 +25,7 @@ class ReservationLifecycle(ServiceParts):
     @staticmethod
     def _get(tx: TransactionPort, reservation: Reservation | str) -> Reservation:
         ident = reservation.id if isinstance(reservation, Reservation) else reservation
-        check_identifier(ident, name="reservation id")
+        ident = check_identifier(ident, name="reservation id")
         try:
             return reservations(tx).get(ident)
         except NotFoundError:
@@ -41,7 +41,7 @@ class ReservationLifecycle(ServiceParts):
 
     def by_key(self, key: str) -> Reservation | None:
         """The reservation made under ``key``, or ``None``."""
-        check_sku(key, name="reservation key")
+        key = check_sku(key, name="reservation key")
         with self.store.transaction(readonly=True) as tx:
             return reservations(tx).by_key(key)
 

@@ -56,7 +56,7 @@ class Reserving(ServiceParts):
         raises :class:`~commercekit.errors.InsufficientStockError` whose ``shortages`` name
         every SKU short, and nothing is held.
         """
-        check_sku(key, name="reservation key")
+        key = check_sku(key, name="reservation key")
         requested = normalize_lines(lines)
         digest = hash_request(requested)
         ttl = self.ttl if ttl is None else check_ttl(ttl)

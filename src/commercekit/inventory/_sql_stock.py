@@ -29,6 +29,11 @@ __all__ = ["SqlStockRepository"]
 _LEVEL = "sku, location, on_hand, reserved, stock_floor"
 
 
+def _key(sku: str, location: str) -> tuple[str, str]:
+    """The (SKU, location) of a stock row as stored: checked, NFC (see commercekit.rules)."""
+    return check_identifier(sku, name="sku"), check_identifier(location, name="location")
+
+
 def _level(row: Any) -> StockLevel:
     return StockLevel(str(row[0]), str(row[1]), int(row[2]), int(row[3]), int(row[4]))
 
@@ -47,6 +52,7 @@ class SqlStockRepository:
 
     def level(self, sku: str, location: str) -> StockLevel | None:
         """The stock of ``sku`` at ``location``, or ``None`` if it was never stocked there."""
+        sku, location = _key(sku, location)
         row = self._tx.execute(
             f"SELECT {_LEVEL} FROM ck_stock_levels WHERE sku = ? AND location = ?",
             (sku, location),
@@ -88,6 +94,7 @@ class SqlStockRepository:
 
     def set_floor(self, sku: str, location: str, floor: int) -> StockLevel:
         """Set the floor (``-n`` allows ``n`` units of backorder); refused if stock is below it."""
+        sku, location = _key(sku, location)
         if isinstance(floor, bool) or not isinstance(floor, int) or floor > 0:
             raise ValidationError(f"a stock floor is an int of 0 or less, got {floor!r}")
         if floor:
@@ -127,6 +134,7 @@ class SqlStockRepository:
         :class:`~commercekit.errors.InsufficientStockError` if it would take available stock
         below the floor.
         """
+        sku, location = _key(sku, location)
         check_count(quantity, allow_negative=True)
         kind = MovementKind(kind)
         if quantity > 0:
@@ -171,6 +179,7 @@ class SqlStockRepository:
 
     def reserve(self, sku: str, location: str, quantity: int) -> bool:
         """Hold ``quantity`` if available stock stays at or above the floor; ``False`` if not."""
+        sku, location = _key(sku, location)
         check_count(quantity)
         updated = self._tx.execute(
             "UPDATE ck_stock_levels SET reserved = reserved + ?, updated_at = ?"
@@ -181,6 +190,7 @@ class SqlStockRepository:
 
     def unreserve(self, sku: str, location: str, quantity: int) -> None:
         """Give back ``quantity`` held by :meth:`reserve`."""
+        sku, location = _key(sku, location)
         check_count(quantity)
         updated = self._tx.execute(
             "UPDATE ck_stock_levels SET reserved = reserved - ?, updated_at = ?"
@@ -194,6 +204,7 @@ class SqlStockRepository:
         self, sku: str, location: str, quantity: int, *, reference: str | None = None
     ) -> StockLevel:
         """Turn ``quantity`` held by :meth:`reserve` into a sale: on hand and reserved both drop."""
+        sku, location = _key(sku, location)
         check_count(quantity)
         row = self._tx.execute(
             "UPDATE ck_stock_levels SET on_hand = on_hand - ?, reserved = reserved - ?,"
@@ -208,6 +219,7 @@ class SqlStockRepository:
 
     def movements(self, sku: str, location: str) -> list[StockMovement]:
         """The ledger of ``sku`` at ``location``, oldest first."""
+        sku, location = _key(sku, location)
         rows = self._tx.execute(
             "SELECT id, sku, location, kind, quantity, reason, reference, created_at"
             " FROM ck_stock_movements WHERE sku = ? AND location = ? ORDER BY id",

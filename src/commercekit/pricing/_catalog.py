@@ -10,6 +10,7 @@ import attrs
 
 from commercekit.errors import PriceNotFoundError, ValidationError
 from commercekit.money import Money, to_decimal
+from commercekit.rules import check_sku
 
 __all__ = ["Catalog", "CatalogEntry", "Customer", "InMemoryCatalog"]
 
@@ -25,9 +26,7 @@ def _names(values: Iterable[str]) -> frozenset[str]:
 
 
 def _sku(value: str) -> str:
-    if not isinstance(value, str) or not value or value != value.strip():
-        raise ValidationError(f"a SKU must be non-empty text without surrounding spaces: {value!r}")
-    return value
+    return check_sku(value)
 
 
 def _optional_weight(value: Decimal | int | str | None) -> Decimal | None:

@@ -11,6 +11,7 @@ import attrs
 from commercekit.errors import ConfigurationError, ConflictError, NotFoundError, ValidationError
 from commercekit.money import to_minor_units
 from commercekit.ports import AggregateKind
+from commercekit.rules import end_stored_values, stored_values
 
 if TYPE_CHECKING:
     from commercekit.storage._store import Transaction
@@ -51,7 +52,12 @@ class SqlAggregateRepository(Generic[A]):
         return dumps_canonical(self._kind.unstructure(aggregate, self._converter))
 
     def _load(self, text: str, version: int) -> A:
-        return self._kind.load(text, version, self._converter)
+        # What was stored under older, looser identifier rules loads as it was stored.
+        token = stored_values()
+        try:
+            return self._kind.load(text, version, self._converter)
+        finally:
+            end_stored_values(token)
 
     def _check(self, aggregate: A) -> tuple[str, int]:
         if not isinstance(aggregate, self._kind.type):

@@ -17,6 +17,7 @@ from commercekit.clock import ensure_utc
 from commercekit.errors import InvalidQuantityError, ValidationError
 from commercekit.money import Money
 from commercekit.pricing._catalog import CatalogEntry, _names
+from commercekit.rules import check_code
 
 __all__ = [
     "Condition",
@@ -43,7 +44,7 @@ def normalize_code(code: str) -> str:
     normalized = code.strip().upper()
     if not normalized:
         raise ValidationError("a coupon code must not be empty")
-    return normalized
+    return check_code(normalized)
 
 
 def _codes(values: Iterable[str]) -> frozenset[str]:
