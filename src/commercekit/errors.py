@@ -17,10 +17,12 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   ├── InvalidIdentifierError             an id or text breaking the shared input rules
     │   ├── InvalidQuantityError               zero, negative or fractional where not allowed
     │   └── UnknownLineError (LookupError)     a cart line id the cart does not hold
+    ├── OutcomeUnknownError                    sent, no answer: it may or may not have happened
     ├── ConfigurationError                     a setting or URL commercekit cannot use
     │   └── MissingDependencyError (ImportError)  an optional extra is not installed
     ├── StorageError                           the store failed (wraps the driver's error)
     │   ├── ConflictError                      a stale version or a competing writer
+    │   │   ├── RetryableConflictError         lost a deadlock or serialization race: rerun it
     │   │   └── IdempotencyConflictError       a key reused with a different request
     │   ├── ConstraintError                    a CHECK/UNIQUE/FOREIGN KEY refused a write
     │   ├── NotFoundError (LookupError)        no record with that key
@@ -65,11 +67,13 @@ __all__ = [
     "MalformedAmountError",
     "MissingDependencyError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PaymentDeclinedError",
     "PaymentError",
     "PriceNotFoundError",
     "PricingError",
     "ReservationError",
+    "RetryableConflictError",
     "SchemaVersionError",
     "StateTransitionError",
     "StorageBusyError",
@@ -83,7 +87,14 @@ __all__ = [
 
 
 class CommerceError(Exception):
-    """Root of every error commercekit raises."""
+    """Root of every error commercekit raises.
+
+    :attr:`retryable` says whether trying the same call again may succeed (a lost race, a busy
+    database, a server that is back): false unless the subclass says otherwise.
+    """
+
+    #: Whether trying the same call again may succeed.
+    retryable: bool = False
 
 
 class InvalidAmountError(CommerceError, TypeError):
@@ -169,6 +180,15 @@ class UnknownLineError(ValidationError, LookupError):
         self.line_id = line_id
 
 
+class OutcomeUnknownError(CommerceError):
+    """A request was sent and no answer came back: it may or may not have taken effect.
+
+    A COMMIT whose connection dropped before the server answered, or a gateway call that timed
+    out after it was sent. Do not assume either outcome: read the state back, or retry with the
+    same idempotency key (calls that take one are safe to retry; see each call's docs).
+    """
+
+
 class ConfigurationError(CommerceError):
     """A setting, URL or option that commercekit cannot use."""
 
@@ -186,6 +206,16 @@ class ConflictError(StorageError):
 
     Nothing was changed. Reload, reapply the change and save again.
     """
+
+
+class RetryableConflictError(ConflictError):
+    """A transaction lost a deadlock or serialization race and was rolled back as a whole.
+
+    Raised where a caller owns the transaction (the library retries the ones it owns): run the
+    whole transaction again.
+    """
+
+    retryable = True
 
 
 class IdempotencyConflictError(ConflictError):
@@ -206,6 +236,8 @@ class StorageBusyError(StorageError):
     Nothing was written. Raise the ``busy_timeout`` option of :func:`commercekit.open_store`
     or reduce the length of write transactions.
     """
+
+    retryable = True
 
 
 class NotFoundError(StorageError, LookupError):
