@@ -77,6 +77,16 @@ _MAX_DECOMPOSITION: Final = 4
 _FORBIDDEN: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+class _Stored(str):
+    """Text a store read back under :func:`stored_values`: it keeps being accepted as it is.
+
+    A cart loaded with a SKU the older rules allowed can still be changed and saved: the line
+    carries this marker through ``attrs.evolve`` and :func:`check_identifier` lets it pass.
+    """
+
+    __slots__ = ()
+
+
 # Set while a store reads back what it stored: see stored_values().
 _STORED: Final[ContextVar[bool]] = ContextVar("commercekit_stored_values", default=False)
 
@@ -87,7 +97,8 @@ def stored_values() -> Token[bool]:
     A store calls this around rebuilding a record it wrote earlier: a cart saved by
     commercekit 0.1 may hold a SKU with surrounding spaces or 250 characters, which the rules
     now refuse for new input. Inside, :func:`check_identifier` checks only that an identifier is
-    non-empty text and returns it unchanged. Returns the token to end it with.
+    non-empty text and returns it unchanged (marked, so that the record can be changed and saved
+    again without its old identifiers being refused). Returns the token to end it with.
 
     >>> token = stored_values()
     >>> check_sku(" SPACED ")
@@ -125,13 +136,15 @@ def check_identifier(value: object, *, name: str) -> str:
     ...     print(exc.reason, "-", exc)
     whitespace - sku must not start or end with whitespace, got ' TEE'
     """
+    if value.__class__ is _Stored:
+        return value  # type: ignore[return-value]
     if not isinstance(value, str):
         raise _refused(name, "not_text", f"must be text, got {_preview(value)}")
     text = str.__str__(value)  # a plain str: a subclass's overrides play no part
     if not text:
         raise _refused(name, "empty", "must not be empty")
     if _STORED.get():
-        return text
+        return _Stored(text)
     if text.isascii() and text.isprintable():
         normal = text  # printable ASCII is already NFC and holds no control character
     else:

@@ -48,8 +48,18 @@ TABLES = (
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
+# Columns added by later migrations (empty for 0.1's rows) are left out of the comparison.
+COLUMNS = {
+    "ck_stock_movements": "id, sku, location, kind, quantity, reason, reference, created_at",
+    "ck_outbox": "id, topic, payload, created_at, available_at, attempts, delivered_at, last_error",
+}
+
+
 def _snapshot(query: Callable[[str], list[tuple[Any, ...]]]) -> Snapshot:
-    return {table: sorted(query(f"SELECT * FROM {table}"), key=repr) for table in TABLES}
+    return {
+        table: sorted(query(f"SELECT {COLUMNS.get(table, '*')} FROM {table}"), key=repr)
+        for table in TABLES
+    }
 
 
 def _check_shop(store: Store) -> None:
@@ -113,10 +123,9 @@ def test_a_sqlite_file_from_0_1_upgrades_unchanged(tmp_path: Path) -> None:
     before = _snapshot(query)
     with open_store(f"sqlite:///{path}", clock=ManualClock(LATER)) as store:
         state = store.schema_state()
+        # Mapped from the global version 2 (core 1, pricing 1, inventory 1-2), then the rest.
         assert {name: row.version for name, row in state.areas.items()} == {
-            "core": 1,
-            "pricing": 1,
-            "inventory": 2,
+            area.name: area.version for area in store.areas if area.migrations
         }
         assert state.legacy_version == 2
         assert _snapshot(query) == before
@@ -150,8 +159,14 @@ def test_a_postgres_schema_from_0_1_upgrades_unchanged(
             store.transaction(readonly=True),
         ):
             pass  # pragma: no cover - not migrated yet: PostgreSQL migrates on demand
-        applied = store.migrate()
-        assert applied == []  # the tables were there: only the version rows are written
-        assert store.schema_state().version("inventory") == 2
+        # The tables of 0.1's global version 2 are mapped, not created again; only what came
+        # after runs.
+        assert store.migrate() == [
+            (area.name, migration.version)
+            for area in store.areas
+            for migration in area.migrations
+            if migration.legacy_version is None
+        ]
+        assert store.schema_state().version("inventory") == 3
         assert _snapshot(query) == before
         _check_shop(store)

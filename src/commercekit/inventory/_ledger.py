@@ -4,17 +4,42 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from commercekit.errors import InsufficientStockError, UnknownSkuError, ValidationError
+from commercekit.errors import (
+    ConflictError,
+    IdempotencyConflictError,
+    InsufficientStockError,
+    UnknownSkuError,
+    ValidationError,
+)
 from commercekit.inventory._base import ServiceParts, bundles, policies, stock
 from commercekit.inventory._checks import check_sku, check_text
 from commercekit.inventory._events import low_stock
 from commercekit.inventory._records import MovementKind, StockLevel, StockMovement
-from commercekit.rules import check_count
+from commercekit.rules import check_count, check_identifier
 
 if TYPE_CHECKING:
     from commercekit.ports import TransactionPort
 
 __all__ = ["StockLedger"]
+
+
+def _movement_key(key: str | None) -> str | None:
+    return None if key is None else check_identifier(key, name="movement key")
+
+
+def _replayed(
+    tx: TransactionPort, key: str, sku: str, location: str, quantity: int, kind: MovementKind
+) -> bool:
+    """Whether ``key`` already recorded this movement (a different one under it is refused)."""
+    done = stock(tx).movement_by_key(key)
+    if done is None:
+        return False
+    if (done.sku, done.location, done.quantity, done.kind) != (sku, location, quantity, kind):
+        raise IdempotencyConflictError(
+            f"movement key {key!r} was first used for {done.kind.value} of {done.quantity} "
+            f"{done.sku} at {done.location}"
+        )
+    return True
 
 
 class StockLedger(ServiceParts):
@@ -41,6 +66,7 @@ class StockLedger(ServiceParts):
         kind: MovementKind,
         reason: str | None,
         reference: str | None,
+        key: str | None = None,
     ) -> StockLevel:
         if quantity > 0:
             self._ensure(tx, sku, location)
@@ -48,7 +74,7 @@ class StockLedger(ServiceParts):
             self._require(tx, sku, location)
         try:
             level = stock(tx).move(
-                sku, location, quantity, kind, reason=reason, reference=reference
+                sku, location, quantity, kind, reason=reason, reference=reference, key=key
             )
         except InsufficientStockError as exc:
             current = self._require(tx, sku, location)
@@ -66,20 +92,37 @@ class StockLedger(ServiceParts):
         kind: MovementKind,
         reason: str | None,
         reference: str | None,
+        key: str | None,
     ) -> StockLevel:
         """Check the input of a one-row movement and make it in a transaction of its own.
 
         ``quantity`` is signed for an adjustment and a count of units otherwise (a sale
-        removes them).
+        removes them). Under a ``key`` already used, nothing moves: the same movement returns
+        the row as it is now, a different one is an
+        :class:`~commercekit.errors.IdempotencyConflictError`.
         """
         sku = check_sku(sku)
         location = check_sku(location, name="location")
         check_count(quantity, allow_negative=kind is MovementKind.ADJUST)
         check_text(reason, name="reason")
         check_text(reference, name="reference")
+        key = _movement_key(key)
         signed = -quantity if kind is MovementKind.SALE else quantity
-        with self.store.transaction() as tx:
-            return self._move(tx, sku, location, signed, kind, reason, reference)
+        owned = not self.store.in_transaction()
+        for attempt in (1, 2):
+            try:
+                with self.store.transaction() as tx:
+                    if key is not None and _replayed(tx, key, sku, location, signed, kind):
+                        return self._require(tx, sku, location)
+                    return self._move(tx, sku, location, signed, kind, reason, reference, key)
+            except IdempotencyConflictError:
+                raise
+            except ConflictError:
+                # Another process recorded the same key first (the unique index refused ours and
+                # the transaction rolled back): run once more, which replays it.
+                if key is None or not owned or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def receive(
         self,
@@ -89,12 +132,16 @@ class StockLedger(ServiceParts):
         *,
         reason: str | None = None,
         reference: str | None = None,
+        key: str | None = None,
     ) -> StockLevel:
         """Add ``quantity`` units received at ``location`` (a ``receive`` movement).
 
         The stock row is created on first receipt, with the floor of the SKU's policy.
+        ``key`` (optional, unique per movement, e.g. ``"PO-7/line-2"``) makes the call safe to
+        retry: under a key already used nothing moves again. The same holds for
+        :meth:`adjust`, :meth:`record_return`, :meth:`sell` and :meth:`transfer`.
         """
-        return self._record(sku, location, quantity, MovementKind.RECEIVE, reason, reference)
+        return self._record(sku, location, quantity, MovementKind.RECEIVE, reason, reference, key)
 
     def adjust(
         self,
@@ -104,6 +151,7 @@ class StockLedger(ServiceParts):
         *,
         reason: str,
         reference: str | None = None,
+        key: str | None = None,
     ) -> StockLevel:
         """Correct on hand by a signed ``quantity`` (a stock count, damage); a reason is required.
 
@@ -111,7 +159,7 @@ class StockLedger(ServiceParts):
         :class:`~commercekit.errors.InsufficientStockError`.
         """
         check_text(reason, name="reason", required=True)
-        return self._record(sku, location, quantity, MovementKind.ADJUST, reason, reference)
+        return self._record(sku, location, quantity, MovementKind.ADJUST, reason, reference, key)
 
     def record_return(
         self,
@@ -121,9 +169,10 @@ class StockLedger(ServiceParts):
         *,
         reason: str | None = None,
         reference: str | None = None,
+        key: str | None = None,
     ) -> StockLevel:
         """Put ``quantity`` returned units back on hand at ``location`` (a ``return`` movement)."""
-        return self._record(sku, location, quantity, MovementKind.RETURN, reason, reference)
+        return self._record(sku, location, quantity, MovementKind.RETURN, reason, reference, key)
 
     def sell(
         self,
@@ -133,9 +182,10 @@ class StockLedger(ServiceParts):
         *,
         reason: str | None = None,
         reference: str | None = None,
+        key: str | None = None,
     ) -> StockLevel:
         """Sell ``quantity`` units straight from available stock (a till sale, no reservation)."""
-        return self._record(sku, location, quantity, MovementKind.SALE, reason, reference)
+        return self._record(sku, location, quantity, MovementKind.SALE, reason, reference, key)
 
     def transfer(
         self,
@@ -146,6 +196,7 @@ class StockLedger(ServiceParts):
         *,
         reason: str | None = None,
         reference: str | None = None,
+        key: str | None = None,
     ) -> tuple[StockLevel, StockLevel]:
         """Move ``quantity`` units from ``source`` to ``destination`` in one transaction.
 
@@ -161,6 +212,7 @@ class StockLedger(ServiceParts):
         check_text(reference, name="reference")
         if source == destination:
             raise ValidationError(f"a transfer needs two different locations, got {source!r}")
+        key = _movement_key(key)
         moves = sorted(
             [
                 (source, -quantity, MovementKind.TRANSFER_OUT),
@@ -169,9 +221,22 @@ class StockLedger(ServiceParts):
             key=lambda move: move[0].encode(),
         )
         with self.store.transaction() as tx:
+            if key is not None and _replayed(
+                tx, key, sku, source, -quantity, MovementKind.TRANSFER_OUT
+            ):
+                return self._require(tx, sku, source), self._require(tx, sku, destination)
             self._require(tx, sku, source)
             levels = {
-                location: self._move(tx, sku, location, units, kind, reason, reference)
+                location: self._move(
+                    tx,
+                    sku,
+                    location,
+                    units,
+                    kind,
+                    reason,
+                    reference,
+                    key if kind is MovementKind.TRANSFER_OUT else None,
+                )
                 for location, units, kind in moves
             }
         return levels[source], levels[destination]

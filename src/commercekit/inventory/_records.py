@@ -50,7 +50,11 @@ class MovementKind(enum.StrEnum):
 
 @attrs.frozen
 class StockMovement:
-    """One entry of the stock ledger: a signed quantity with its kind, reason and time."""
+    """One entry of the stock ledger: a signed quantity with its kind, reason and time.
+
+    ``key`` is the idempotency key the movement was made under, if any: a movement retried
+    under the same key is recorded once.
+    """
 
     id: int
     sku: str
@@ -60,6 +64,7 @@ class StockMovement:
     reason: str | None
     reference: str | None
     created_at: datetime
+    key: str | None = None
 
 
 class ReservationStatus(enum.StrEnum):

@@ -93,4 +93,14 @@ INVENTORY_MIGRATIONS: tuple[Migration, ...] = (
         ),
         legacy_version=2,
     ),
+    Migration(
+        3,
+        "idempotency keys of ledger movements",
+        (
+            "ALTER TABLE ck_stock_movements ADD COLUMN movement_key TEXT",
+            # Unique where given (NULLs never collide): a movement retried under its key is
+            # recorded once, even by two processes at the same moment.
+            "CREATE UNIQUE INDEX ck_stock_movements_key ON ck_stock_movements (movement_key)",
+        ),
+    ),
 )

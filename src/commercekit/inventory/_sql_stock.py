@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["SqlStockRepository"]
 
 _LEVEL = "sku, location, on_hand, reserved, stock_floor"
+_MOVEMENT = "id, sku, location, kind, quantity, reason, reference, created_at, movement_key"
 
 
 def _key(sku: str, location: str) -> tuple[str, str]:
@@ -127,12 +128,14 @@ class SqlStockRepository:
         *,
         reason: str | None = None,
         reference: str | None = None,
+        key: str | None = None,
     ) -> StockLevel:
         """Change on hand by a signed ``quantity`` and record the movement in the ledger.
 
         A positive movement creates the row if needed. A negative one is refused with
         :class:`~commercekit.errors.InsufficientStockError` if it would take available stock
-        below the floor.
+        below the floor. ``key`` (unique per movement) is stored with it: a second movement
+        under the same key is refused by the database (see :meth:`movement_by_key`).
         """
         sku, location = _key(sku, location)
         check_count(quantity, allow_negative=True)
@@ -151,7 +154,7 @@ class SqlStockRepository:
                 f"cannot remove {-quantity} of {sku} at {location}: {current.available} "
                 f"available, floor {current.floor}"
             )
-        self._record(sku, location, kind, quantity, reason, reference)
+        self._record(sku, location, kind, quantity, reason, reference, key)
         return _level(row)
 
     def _record(
@@ -162,10 +165,11 @@ class SqlStockRepository:
         quantity: int,
         reason: str | None,
         reference: str | None,
+        key: str | None = None,
     ) -> None:
         self._tx.execute(
             "INSERT INTO ck_stock_movements (sku, location, kind, quantity, reason, reference,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " movement_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 sku,
                 location,
@@ -173,6 +177,7 @@ class SqlStockRepository:
                 quantity,
                 reason,
                 reference,
+                key,
                 self._tx.db_now(),
             ),
         )
@@ -221,23 +226,31 @@ class SqlStockRepository:
         """The ledger of ``sku`` at ``location``, oldest first."""
         sku, location = _key(sku, location)
         rows = self._tx.execute(
-            "SELECT id, sku, location, kind, quantity, reason, reference, created_at"
-            " FROM ck_stock_movements WHERE sku = ? AND location = ? ORDER BY id",
+            f"SELECT {_MOVEMENT} FROM ck_stock_movements WHERE sku = ? AND location = ?"
+            " ORDER BY id",
             (sku, location),
         ).fetchall()
-        return [
-            StockMovement(
-                int(r[0]),
-                r[1],
-                r[2],
-                MovementKind(r[3]),
-                int(r[4]),
-                r[5],
-                r[6],
-                self._tx.py_time(r[7]),
-            )
-            for r in rows
-        ]
+        return [self._movement(r) for r in rows]
+
+    def movement_by_key(self, key: str) -> StockMovement | None:
+        """The movement recorded under idempotency ``key``, or ``None``."""
+        row = self._tx.execute(
+            f"SELECT {_MOVEMENT} FROM ck_stock_movements WHERE movement_key = ?", (key,)
+        ).fetchone()
+        return None if row is None else self._movement(row)
+
+    def _movement(self, r: Any) -> StockMovement:
+        return StockMovement(
+            int(r[0]),
+            r[1],
+            r[2],
+            MovementKind(r[3]),
+            int(r[4]),
+            r[5],
+            r[6],
+            self._tx.py_time(r[7]),
+            r[8],
+        )
 
     def with_thresholds(self, skus: Sequence[str]) -> list[StockRow]:
         """Every row of ``skus`` with its low-stock threshold, in one statement."""

@@ -73,8 +73,12 @@ class StockRepository(Protocol):
         *,
         reason: str | None = None,
         reference: str | None = None,
+        key: str | None = None,
     ) -> StockLevel:
-        """Change on hand by a signed ``quantity`` and record it in the ledger (guarded)."""
+        """Change on hand by a signed ``quantity`` and record it in the ledger (guarded).
+
+        ``key``, unique per movement, makes a retried movement fail instead of counting twice.
+        """
         ...
 
     def reserve(self, sku: str, location: str, quantity: int) -> bool:
@@ -93,6 +97,10 @@ class StockRepository(Protocol):
 
     def movements(self, sku: str, location: str) -> list[StockMovement]:
         """The ledger of one row, oldest first."""
+        ...
+
+    def movement_by_key(self, key: str) -> StockMovement | None:
+        """The movement recorded under idempotency ``key``, or ``None``."""
         ...
 
     def with_thresholds(self, skus: Sequence[str]) -> list[StockRow]:

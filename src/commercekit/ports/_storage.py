@@ -162,6 +162,10 @@ class StorePort(Protocol):
         """All-or-nothing: commit when the block ends, roll back if it raises."""
         ...
 
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction of this store open (a new one would join it)."""
+        ...
+
     def prune(self, **ages: timedelta | None) -> PruneReport:
         """Run the registered prune rules (see :meth:`commercekit.storage.Store.prune`)."""
         ...

@@ -297,6 +297,14 @@ class Store:
             self._closed = True
             self._backend.close()
 
+    def in_transaction(self) -> bool:
+        """Whether this thread has a transaction of this store open (a new one would join it).
+
+        Services use it to tell whether they own the transaction they are about to run: only
+        then may they run it again after a lost deadlock or a duplicate key.
+        """
+        return getattr(self._local, "tx", None) is not None and self._pid == PROCESS.pid
+
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Transaction]:
         """All-or-nothing: commit when the block ends, roll back if it raises.
 
