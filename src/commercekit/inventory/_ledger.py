@@ -8,6 +8,7 @@ from commercekit.errors import (
     ConflictError,
     IdempotencyConflictError,
     InsufficientStockError,
+    RetryableConflictError,
     UnknownSkuError,
     ValidationError,
 )
@@ -109,13 +110,16 @@ class StockLedger(ServiceParts):
         key = _movement_key(key)
         signed = -quantity if kind is MovementKind.SALE else quantity
         owned = not self.store.in_transaction()
+
+        def work(tx: TransactionPort) -> StockLevel:
+            if key is not None and _replayed(tx, key, sku, location, signed, kind):
+                return self._require(tx, sku, location)
+            return self._move(tx, sku, location, signed, kind, reason, reference, key)
+
         for attempt in (1, 2):
             try:
-                with self.store.transaction() as tx:
-                    if key is not None and _replayed(tx, key, sku, location, signed, kind):
-                        return self._require(tx, sku, location)
-                    return self._move(tx, sku, location, signed, kind, reason, reference, key)
-            except IdempotencyConflictError:
+                return self._transact(work)
+            except (IdempotencyConflictError, RetryableConflictError):
                 raise
             except ConflictError:
                 # Another process recorded the same key first (the unique index refused ours and

@@ -9,7 +9,7 @@ from commercekit.errors import InsufficientStockError, NotFoundError, Reservatio
 from commercekit.inventory._base import ServiceParts, reservations, stock
 from commercekit.inventory._checks import check_sku, check_text, check_ttl, row_order
 from commercekit.inventory._events import low_stock
-from commercekit.inventory._planning import ACTIVE, EXPIRED, Retry, expire
+from commercekit.inventory._planning import ACTIVE, Retry, expire
 from commercekit.inventory._records import MovementKind, Reservation, ReservationStatus
 from commercekit.rules import check_identifier
 
@@ -58,8 +58,7 @@ class ReservationLifecycle(ServiceParts):
         check_text(reference, name="reference")
         for _ in range(self.max_attempts):
             try:
-                with self.store.transaction() as tx:
-                    return self._commit(tx, reservation, reference)
+                return self._transact(lambda tx: self._commit(tx, reservation, reference))
             except Retry:
                 continue
         raise ReservationError(f"reservation {reservation!r} kept changing while committing")
@@ -80,11 +79,10 @@ class ReservationLifecycle(ServiceParts):
             for line in lines:
                 stock(tx).sell_reserved(line.sku, line.location, line.quantity, reference=reference)
             return reservations(tx).get(current.id)
-        # Expired (swept or not): free the expired holds on its SKUs, itself included, then sell
-        # its lines again from available stock, guarded like any reservation.
-        freed = expire(tx, sorted({ln.sku for ln in lines}, key=str.encode))
-        if not reservations(tx).transition(current.id, EXPIRED, ReservationStatus.COMMITTED):
-            raise Retry
+        # Expired (swept or not): free the expired holds on its SKUs, itself included (moved to
+        # committed in the same id-ordered pass), then sell its lines again from available
+        # stock, guarded like any reservation.
+        freed = expire(tx, sorted({ln.sku for ln in lines}, key=str.encode), own=current)
         wanted = {(ln.sku, ln.location): ln.quantity for ln in lines}
         for row in sorted(wanted.keys() | freed.keys(), key=row_order):
             if row in freed:
@@ -117,26 +115,24 @@ class ReservationLifecycle(ServiceParts):
         """
         for _ in range(self.max_attempts):
             try:
-                with self.store.transaction() as tx:
-                    current = self._get(tx, reservation)
-                    if current.status is ReservationStatus.COMMITTED:
-                        raise ReservationError(
-                            f"reservation {current.key!r} was committed; record a return instead"
-                        )
-                    if current.status is not ACTIVE:
-                        return current
-                    if not reservations(tx).transition(
-                        current.id, ACTIVE, ReservationStatus.RELEASED
-                    ):
-                        raise Retry
-                    for line in sorted(
-                        current.lines, key=lambda ln: row_order((ln.sku, ln.location))
-                    ):
-                        stock(tx).unreserve(line.sku, line.location, line.quantity)
-                    return reservations(tx).get(current.id)
+                return self._transact(lambda tx: self._release(tx, reservation))
             except Retry:
                 continue
         raise ReservationError(f"reservation {reservation!r} kept changing while releasing")
+
+    def _release(self, tx: TransactionPort, reservation: Reservation | str) -> Reservation:
+        current = self._get(tx, reservation)
+        if current.status is ReservationStatus.COMMITTED:
+            raise ReservationError(
+                f"reservation {current.key!r} was committed; record a return instead"
+            )
+        if current.status is not ACTIVE:
+            return current
+        if not reservations(tx).transition(current.id, ACTIVE, ReservationStatus.RELEASED):
+            raise Retry
+        for line in sorted(current.lines, key=lambda ln: row_order((ln.sku, ln.location))):
+            stock(tx).unreserve(line.sku, line.location, line.quantity)
+        return reservations(tx).get(current.id)
 
     def extend(self, reservation: Reservation | str, ttl: timedelta | None = None) -> Reservation:
         """Hold an active reservation for ``ttl`` (default: the service's) from now.
@@ -145,16 +141,20 @@ class ReservationLifecycle(ServiceParts):
         :class:`~commercekit.errors.ReservationError`: reserve again instead.
         """
         ttl = self.ttl if ttl is None else check_ttl(ttl)
-        with self.store.transaction() as tx:
-            current = self._get(tx, reservation)
-            if current.status is not ACTIVE or current.expires_at <= tx.now():
-                raise ReservationError(
-                    f"reservation {current.key!r} is {current.status.value}"
-                    f"{' (expired)' if current.status is ACTIVE else ''}; reserve again"
-                )
-            if not reservations(tx).extend(current.id, tx.now() + ttl):
-                raise ReservationError(f"reservation {current.key!r} changed; reserve again")
-            return reservations(tx).get(current.id)
+        return self._transact(lambda tx: self._extend(tx, reservation, ttl))
+
+    def _extend(
+        self, tx: TransactionPort, reservation: Reservation | str, ttl: timedelta
+    ) -> Reservation:
+        current = self._get(tx, reservation)
+        if current.status is not ACTIVE or current.expires_at <= tx.now():
+            raise ReservationError(
+                f"reservation {current.key!r} is {current.status.value}"
+                f"{' (expired)' if current.status is ACTIVE else ''}; reserve again"
+            )
+        if not reservations(tx).extend(current.id, tx.now() + ttl):
+            raise ReservationError(f"reservation {current.key!r} changed; reserve again")
+        return reservations(tx).get(current.id)
 
     def sweep(self) -> list[Reservation]:
         """Free the stock of every expired reservation (judged by the store's clock).
@@ -162,5 +162,4 @@ class ReservationLifecycle(ServiceParts):
         Reservations free expired holds on the SKUs they touch by themselves; run a sweep
         now and then (a cron job, a worker) for the rest. Returns what it released.
         """
-        with self.store.transaction() as tx:
-            return reservations(tx).release_expired()
+        return self._transact(lambda tx: reservations(tx).release_expired())

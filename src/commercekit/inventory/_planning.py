@@ -36,6 +36,7 @@ __all__ = [
 PlainLine = tuple[str, str, int, int | None]
 
 ACTIVE = ReservationStatus.ACTIVE
+COMMITTED = ReservationStatus.COMMITTED
 EXPIRED = ReservationStatus.EXPIRED
 
 
@@ -68,19 +69,31 @@ def expand(requested: dict[str, int], components: list[tuple[str, str, int]]) ->
     return demand
 
 
-def expire(tx: TransactionPort, skus: list[str]) -> dict[Row, int]:
+def expire(tx: TransactionPort, skus: list[str], own: Reservation | None = None) -> dict[Row, int]:
     """Mark expired reservations on ``skus`` expired; return the holds to give back.
 
-    Only the status flips here (reservation rows, in the storage's expiry order); the
-    holds are given back by the caller in its byte-ordered pass over stock rows, so no
-    transaction ever locks stock rows out of order.
+    Only statuses change here, on reservation rows locked in id order (the lock order:
+    reservation rows by id, then stock rows by (SKU, location) bytes); the caller gives the
+    holds back in its byte-ordered pass over stock rows. ``own``, a reservation being committed
+    after its expiry, is moved to committed at its place in that order (its holds, if it still
+    had them, are freed like the others'), so no transaction locks it out of order.
     """
+    found = {expired.id: expired for expired in reservations(tx).expired(skus=skus)}
+    if own is not None:
+        found[own.id] = own
     freed: dict[Row, int] = {}
-    for expired in reservations(tx).expired(skus=skus):
-        if reservations(tx).transition(expired.id, ACTIVE, EXPIRED):
-            for line in expired.lines:
-                row = (line.sku, line.location)
-                freed[row] = freed.get(row, 0) + line.quantity
+    for ident in sorted(found):
+        reservation = found[ident]
+        if own is not None and ident == own.id:
+            if not reservations(tx).transition(ident, own.status, COMMITTED):
+                raise Retry
+            if own.status is not ACTIVE:
+                continue  # its holds were given back when it was swept
+        elif not reservations(tx).transition(ident, ACTIVE, EXPIRED):
+            continue
+        for line in reservation.lines:
+            row = (line.sku, line.location)
+            freed[row] = freed.get(row, 0) + line.quantity
     return freed
 
 

@@ -9,10 +9,11 @@ from commercekit.errors import (
     ConflictError,
     IdempotencyConflictError,
     InsufficientStockError,
+    RetryableConflictError,
     UnknownSkuError,
 )
 from commercekit.inventory._allocation import ONE_ROW_NO_CHOICE
-from commercekit.inventory._base import ServiceParts, reservations, stock
+from commercekit.inventory._base import ServiceParts, pause, reservations, stock
 from commercekit.inventory._checks import (
     Lines,
     check_sku,
@@ -65,6 +66,7 @@ class Reserving(ServiceParts):
         store = self.store
         # With one stock row per SKU a built-in strategy has no choice to make.
         plain = type(plan_with) in ONE_ROW_NO_CHOICE
+        owned = not store.in_transaction()
         for attempt in range(1, self.max_attempts + 1):
             final = attempt == self.max_attempts
             try:
@@ -79,6 +81,12 @@ class Reserving(ServiceParts):
                 continue
             except Existing as found:
                 return self._replay(found.reservation, digest)
+            except RetryableConflictError:
+                # Lost a deadlock: the whole transaction rolled back. Run it again if it is ours.
+                if not owned or final:
+                    raise
+                pause(attempt)
+                continue
             except ConflictError:
                 with store.transaction(readonly=True) as tx:
                     existing = reservations(tx).by_key(key)

@@ -143,12 +143,16 @@ class SqlReservationRepository:
         )
 
     def expired(self, *, skus: Iterable[str] | None = None) -> list[Reservation]:
-        """Active reservations past their expiry (of any of ``skus``, or all), oldest first."""
+        """Active reservations past their expiry (of any of ``skus``, or all), in id order.
+
+        Id order is the order reservation rows are locked in on every path (see the inventory
+        guide), so two transactions freeing the same holds never wait on each other in a cycle.
+        """
         now = self._tx.db_now()
         if skus is None:
             rows = self._tx.execute(
                 f"SELECT {_COLUMNS} FROM ck_reservations"
-                " WHERE status = 'active' AND expires_at <= ? ORDER BY expires_at, id",
+                " WHERE status = 'active' AND expires_at <= ? ORDER BY id",
                 (now,),
             ).fetchall()
         else:
@@ -162,7 +166,7 @@ class SqlReservationRepository:
                     (sku, now),
                 ).fetchall():
                     seen[row[0]] = row
-            rows = sorted(seen.values(), key=lambda r: (r[4], r[0]))
+            rows = sorted(seen.values(), key=lambda r: str(r[0]))
         return [self._build(row) for row in rows]
 
     def release_expired(self, *, skus: Iterable[str] | None = None) -> list[Reservation]:
