@@ -101,8 +101,7 @@ def test_two_processes_retrying_one_key_receive_once(
         pass
     barrier, out = SPAWN.Barrier(4), SPAWN.Queue()
     workers = [
-        SPAWN.Process(target=_receive_under_key, args=(url, schema, barrier, out))
-        for _ in range(4)
+        SPAWN.Process(target=_receive_under_key, args=(url, schema, barrier, out)) for _ in range(4)
     ]
     for worker in workers:
         worker.start()
