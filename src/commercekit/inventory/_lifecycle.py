@@ -11,6 +11,7 @@ from commercekit.inventory._checks import check_sku, check_text, check_ttl, row_
 from commercekit.inventory._events import low_stock
 from commercekit.inventory._planning import ACTIVE, Retry, expire
 from commercekit.inventory._records import MovementKind, Reservation, ReservationStatus
+from commercekit.inventory._reservations import MANY
 from commercekit.rules import check_identifier
 
 if TYPE_CHECKING:
@@ -76,8 +77,15 @@ class ReservationLifecycle(ServiceParts):
         if current.status is ACTIVE and current.expires_at > tx.now():
             if not reservations(tx).transition(current.id, ACTIVE, ReservationStatus.COMMITTED):
                 raise Retry
-            for line in lines:
-                stock(tx).sell_reserved(line.sku, line.location, line.quantity, reference=reference)
+            if len(lines) > MANY:
+                stock(tx).sell_reserved_many(
+                    [(ln.sku, ln.location, ln.quantity) for ln in lines], reference=reference
+                )
+            else:
+                for line in lines:
+                    stock(tx).sell_reserved(
+                        line.sku, line.location, line.quantity, reference=reference
+                    )
             return reservations(tx).get(current.id)
         # Expired (swept or not): free the expired holds on its SKUs, itself included (moved to
         # committed in the same id-ordered pass), then sell its lines again from available
@@ -130,8 +138,12 @@ class ReservationLifecycle(ServiceParts):
             return current
         if not reservations(tx).transition(current.id, ACTIVE, ReservationStatus.RELEASED):
             raise Retry
-        for line in sorted(current.lines, key=lambda ln: row_order((ln.sku, ln.location))):
-            stock(tx).unreserve(line.sku, line.location, line.quantity)
+        lines = sorted(current.lines, key=lambda ln: row_order((ln.sku, ln.location)))
+        if len(lines) > MANY:
+            stock(tx).unreserve_many([(ln.sku, ln.location, ln.quantity) for ln in lines])
+        else:
+            for line in lines:
+                stock(tx).unreserve(line.sku, line.location, line.quantity)
         return reservations(tx).get(current.id)
 
     def extend(self, reservation: Reservation | str, ttl: timedelta | None = None) -> Reservation:

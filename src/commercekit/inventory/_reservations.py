@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from commercekit.inventory._allocation import AllocationStrategy
     from commercekit.ports import PlanningRead, TransactionPort
 
-__all__ = ["Reserving"]
+__all__ = ["MANY", "Reserving"]
+
+#: Carts of more lines than this are held with set-based statements (one per step, not per row).
+MANY = 64
 
 
 class Reserving(ServiceParts):
@@ -115,6 +118,22 @@ class Reserving(ServiceParts):
         """
         rows = stock(tx)
         held = []
+        if len(lines) > MANY:
+            # A large cart: every row in one set-based statement where the backend has one.
+            taken = rows.reserve_many(
+                [(sku, location, units) for sku, location, units, _ in lines]
+            )
+            if taken is None:
+                raise Retry
+            now_by_row = {(level.sku, level.location): level for level in taken}
+            for sku, location, units, threshold in lines:
+                if threshold is not None:
+                    level = now_by_row[sku, location]
+                    low_stock(tx, level, level.available + units, threshold)
+                held.append(ReservationLine(sku, location, units))
+            return reservations(tx).create(
+                key, held, expires_at=tx.now() + ttl, request_hash=digest
+            )
         for sku, location, units, threshold in lines:
             if not rows.reserve(sku, location, units):
                 raise Retry

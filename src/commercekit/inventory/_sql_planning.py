@@ -7,13 +7,14 @@ again, never oversell.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from commercekit.ports import PlanningRead, SqlTransaction, StockRow
 
-__all__ = ["marks", "planning_read", "with_thresholds"]
+__all__ = ["in_set", "marks", "planning_read", "with_thresholds"]
 
 
 def marks(count: int) -> str:
@@ -21,16 +22,35 @@ def marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
+# Up to this many SKUs a set is written as placeholders; beyond, as one parameter, so a cart of
+# any size stays within the backends' parameter limits (PostgreSQL 65,535; SQLite 32,766).
+_FEW = 64
+
+
+def in_set(tx: SqlTransaction, values: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+    """``IN (...)`` over ``values`` and its parameters: placeholders for a few, one for many.
+
+    Many values go as a PostgreSQL array (``= ANY(?)``) or, on SQLite, a JSON array read with
+    ``json_each``: one parameter however large the cart.
+    """
+    if len(values) <= _FEW:
+        return f"IN ({marks(len(values))})", tuple(values)
+    if tx.dialect == "postgresql":
+        return "= ANY(?)", (list(values),)
+    return "IN (SELECT value FROM json_each(?))", (json.dumps(list(values)),)
+
+
 def with_thresholds(tx: SqlTransaction, skus: Sequence[str]) -> list[StockRow]:
     """Every stock row of ``skus`` with its low-stock threshold, in one statement."""
+    wanted, params = in_set(tx, skus)
     rows = tx.execute(
         "SELECT s.sku, s.location, s.on_hand, s.reserved, s.stock_floor,"
         " COALESCE(t.threshold, d.threshold)"
         " FROM ck_stock_levels s"
         " LEFT JOIN ck_stock_thresholds t ON t.sku = s.sku AND t.location = s.location"
         " LEFT JOIN ck_stock_thresholds d ON d.sku = s.sku AND d.location = ''"
-        f" WHERE s.sku IN ({marks(len(skus))})",
-        tuple(skus),
+        f" WHERE s.sku {wanted}",
+        params,
     ).fetchall()
     return [
         (str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4]), None if r[5] is None else int(r[5]))
@@ -39,15 +59,14 @@ def with_thresholds(tx: SqlTransaction, skus: Sequence[str]) -> list[StockRow]:
 
 
 @functools.lru_cache(maxsize=64)
-def _reservation_sql(count: int) -> str:
-    """The planning read of ``count`` SKUs and the components of those that are bundles."""
-    holes = marks(count)
-    wanted = f"IN ({holes}) OR {{col}} IN (SELECT component_sku FROM ck_bundle_components" + (
-        f" WHERE bundle_sku IN ({holes}))"
+def _reservation_sql(holes: str) -> str:
+    """The planning read of a set of SKUs (``holes``: ``IN (...)``) and their bundles' parts."""
+    wanted = f"{holes} OR {{col}} IN (SELECT component_sku FROM ck_bundle_components" + (
+        f" WHERE bundle_sku {holes})"
     )
     return (
         "SELECT 'b', bundle_sku, component_sku, quantity, NULL, NULL, NULL"
-        f" FROM ck_bundle_components WHERE bundle_sku IN ({holes})"
+        f" FROM ck_bundle_components WHERE bundle_sku {holes}"
         " UNION ALL"
         " SELECT 's', s.sku, s.location, s.on_hand, s.reserved, s.stock_floor,"
         " COALESCE(t.threshold, d.threshold)"
@@ -79,8 +98,8 @@ def _parse(rows: Iterable[Any]) -> PlanningRead:
 
 
 @functools.lru_cache(maxsize=64)
-def _plain_cart_sql(count: int) -> str:
-    """Stock rows of ``count`` SKUs with their threshold and two flags per row.
+def _plain_cart_sql(holes: str) -> str:
+    """Stock rows of a set of SKUs (``holes``) with their threshold and two flags per row.
 
     The flags: the row's SKU is also a bundle; an active reservation holding the SKU is past
     its expiry. Cheaper than :func:`_reservation_sql`, which is needed only when a SKU has no
@@ -96,7 +115,7 @@ def _plain_cart_sql(count: int) -> str:
         " FROM ck_stock_levels s"
         " LEFT JOIN ck_stock_thresholds t ON t.sku = s.sku AND t.location = s.location"
         " LEFT JOIN ck_stock_thresholds d ON d.sku = s.sku AND d.location = ''"
-        f" WHERE s.sku IN ({marks(count)})"
+        f" WHERE s.sku {holes}"
     )
 
 
@@ -112,7 +131,8 @@ def planning_read(tx: SqlTransaction, skus: Sequence[str]) -> PlanningRead:
     second one run over bundles and their components as well.
     """
     now = tx.db_now()
-    rows = tx.execute(_plain_cart_sql(len(skus)), (now, *skus)).fetchall()
+    holes, params = in_set(tx, skus)
+    rows = tx.execute(_plain_cart_sql(holes), (now, *params)).fetchall()
     levels: list[StockRow] = []
     expired = False
     for r in rows:
@@ -124,5 +144,5 @@ def planning_read(tx: SqlTransaction, skus: Sequence[str]) -> PlanningRead:
         # Every SKU has a row (the rows' SKUs are among ``skus``), so none is a bundle.
         if (len({r[0] for r in levels}) if len(levels) > 1 else len(levels)) == len(skus):
             return [], levels, expired
-    sql = _reservation_sql(len(skus))
-    return _parse(tx.execute(sql, (*skus, *skus, *skus, now, *skus, *skus)).fetchall())
+    sql = _reservation_sql(holes)
+    return _parse(tx.execute(sql, (*params, *params, *params, now, *params, *params)).fetchall())

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from commercekit.inventory._policy import PolicyKind, StockPolicy
-from commercekit.inventory._sql_planning import marks
+from commercekit.inventory._sql_planning import in_set
 
 if TYPE_CHECKING:
     from commercekit.ports import SqlTransaction
@@ -28,10 +28,11 @@ class SqlBundleRepository:
 
     def components_of(self, skus: Sequence[str]) -> list[tuple[str, str, int]]:
         """(bundle, component, units) for every bundle among ``skus``."""
+        wanted, params = in_set(self._tx, skus)
         rows = self._tx.execute(
             "SELECT bundle_sku, component_sku, quantity FROM ck_bundle_components"
-            f" WHERE bundle_sku IN ({marks(len(skus))})",
-            tuple(skus),
+            f" WHERE bundle_sku {wanted}",
+            params,
         ).fetchall()
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 

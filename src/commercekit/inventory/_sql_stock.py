@@ -16,7 +16,7 @@ from commercekit.errors import (
     ValidationError,
 )
 from commercekit.inventory._records import MovementKind, StockLevel, StockMovement
-from commercekit.inventory._sql_planning import planning_read, with_thresholds
+from commercekit.inventory._sql_planning import in_set, planning_read, with_thresholds
 from commercekit.rules import check_count, check_identifier
 
 if TYPE_CHECKING:
@@ -28,6 +28,14 @@ __all__ = ["SqlStockRepository"]
 
 _LEVEL = "sku, location, on_hand, reserved, stock_floor"
 _MOVEMENT = "id, sku, location, kind, quantity, reason, reference, created_at, movement_key"
+
+
+# Beyond this many rows, PostgreSQL gets one set-based statement instead of one per row.
+_FEW_ROWS = 64
+
+
+def _columns(rows: Sequence[tuple[str, str, int]]) -> tuple[list[str], list[str], list[int]]:
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
 def _key(sku: str, location: str) -> tuple[str, str]:
@@ -67,14 +75,12 @@ class SqlStockRepository:
                 f"SELECT {_LEVEL} FROM ck_stock_levels ORDER BY sku, location"
             ).fetchall()
             return [_level(row) for row in rows]
-        wanted = sorted(set(skus))
-        found: list[StockLevel] = []
-        for sku in wanted:
-            rows = self._tx.execute(
-                f"SELECT {_LEVEL} FROM ck_stock_levels WHERE sku = ? ORDER BY location", (sku,)
-            ).fetchall()
-            found.extend(_level(row) for row in rows)
-        return found
+        wanted, params = in_set(self._tx, sorted(set(skus)))
+        rows = self._tx.execute(
+            f"SELECT {_LEVEL} FROM ck_stock_levels WHERE sku {wanted}", params
+        ).fetchall()
+        # Sorted here, not by the database: SKU then location, whatever its collation.
+        return sorted((_level(row) for row in rows), key=lambda lv: (lv.sku, lv.location))
 
     def ensure(self, sku: str, location: str, *, floor: int = 0) -> StockLevel:
         """Create the row with nothing on hand if it does not exist; return the current row."""
@@ -221,6 +227,94 @@ class SqlStockRepository:
             raise ReservationError(f"{sku} at {location} does not hold {quantity} reserved")
         self._record(sku, location, MovementKind.SALE, -quantity, None, reference)
         return _level(row)
+
+    # -- many rows at once: one statement each on PostgreSQL, whatever the cart's size ---------
+
+    def _lock(self, rows: Sequence[tuple[str, str, int]]) -> None:
+        """Lock ``rows`` in (SKU, location) byte order (``COLLATE "C"``), in one statement."""
+        self._tx.execute(
+            "SELECT 1 FROM ck_stock_levels s JOIN unnest(?::text[], ?::text[]) AS v(sku, location)"
+            " ON s.sku = v.sku AND s.location = v.location"
+            ' ORDER BY s.sku COLLATE "C", s.location COLLATE "C" FOR NO KEY UPDATE OF s',
+            ([r[0] for r in rows], [r[1] for r in rows]),
+        ).fetchall()
+
+    def _set_based(self, rows: Sequence[tuple[str, str, int]]) -> bool:
+        for sku, location, quantity in rows:
+            _key(sku, location)
+            check_count(quantity)
+        return self._tx.dialect == "postgresql" and len(rows) > _FEW_ROWS
+
+    def reserve_many(self, rows: Sequence[tuple[str, str, int]]) -> list[StockLevel] | None:
+        """Hold each ``(sku, location, quantity)`` (distinct rows) if every guard holds.
+
+        Returns the rows after the change, or ``None`` if some row lacked the stock: then some
+        holds may already be taken, and the caller must roll the transaction back. On
+        PostgreSQL a large set is locked in byte order and updated in one statement, rather
+        than one round trip per row.
+        """
+        if not self._set_based(rows):
+            levels: list[StockLevel] = []
+            for sku, location, quantity in rows:
+                if not self.reserve(sku, location, quantity):
+                    return None
+                level = self.level(sku, location)
+                assert level is not None  # reserved just now
+                levels.append(level)
+            return levels
+        self._lock(rows)
+        found = self._tx.execute(
+            "UPDATE ck_stock_levels s SET reserved = s.reserved + v.n, updated_at = ?"
+            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS v(sku, location, n)"
+            " WHERE s.sku = v.sku AND s.location = v.location"
+            " AND s.on_hand - s.reserved - v.n >= s.stock_floor"
+            f" RETURNING {', '.join('s.' + c for c in _LEVEL.split(', '))}",
+            (self._tx.db_now(), *_columns(rows)),
+        ).fetchall()
+        return [_level(row) for row in found] if len(found) == len(rows) else None
+
+    def unreserve_many(self, rows: Sequence[tuple[str, str, int]]) -> None:
+        """Give back each ``(sku, location, quantity)`` held (distinct rows)."""
+        if not self._set_based(rows):
+            for sku, location, quantity in rows:
+                self.unreserve(sku, location, quantity)
+            return
+        self._lock(rows)
+        updated = self._tx.execute(
+            "UPDATE ck_stock_levels s SET reserved = s.reserved - v.n, updated_at = ?"
+            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS v(sku, location, n)"
+            " WHERE s.sku = v.sku AND s.location = v.location AND s.reserved >= v.n",
+            (self._tx.db_now(), *_columns(rows)),
+        ).rowcount
+        if updated != len(rows):
+            raise ReservationError(f"{len(rows) - updated} of the rows do not hold what was held")
+
+    def sell_reserved_many(
+        self, rows: Sequence[tuple[str, str, int]], *, reference: str | None = None
+    ) -> list[StockLevel]:
+        """Turn each held ``(sku, location, quantity)`` into a sale, with its ledger entry."""
+        if not self._set_based(rows):
+            return [self.sell_reserved(s, loc, n, reference=reference) for s, loc, n in rows]
+        self._lock(rows)
+        now = self._tx.db_now()
+        found = self._tx.execute(
+            "UPDATE ck_stock_levels s SET on_hand = s.on_hand - v.n, reserved = s.reserved - v.n,"
+            " updated_at = ?"
+            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS v(sku, location, n)"
+            " WHERE s.sku = v.sku AND s.location = v.location AND s.reserved >= v.n"
+            f" RETURNING {', '.join('s.' + c for c in _LEVEL.split(', '))}",
+            (now, *_columns(rows)),
+        ).fetchall()
+        if len(found) != len(rows):
+            raise ReservationError(f"{len(rows) - len(found)} of the rows do not hold their units")
+        skus, locations, quantities = _columns(rows)
+        self._tx.execute(
+            "INSERT INTO ck_stock_movements (sku, location, kind, quantity, reference, created_at)"
+            " SELECT v.sku, v.location, 'sale', -v.n, ?, ?"
+            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS v(sku, location, n)",
+            (reference, now, skus, locations, quantities),
+        )
+        return [_level(row) for row in found]
 
     def movements(self, sku: str, location: str) -> list[StockMovement]:
         """The ledger of ``sku`` at ``location``, oldest first."""

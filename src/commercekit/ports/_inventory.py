@@ -95,6 +95,20 @@ class StockRepository(Protocol):
         """Turn a held ``quantity`` into a sale."""
         ...
 
+    def reserve_many(self, rows: Sequence[tuple[str, str, int]]) -> list[StockLevel] | None:
+        """Hold each ``(sku, location, quantity)``; ``None`` if any guard failed (roll back)."""
+        ...
+
+    def unreserve_many(self, rows: Sequence[tuple[str, str, int]]) -> None:
+        """Give back each held ``(sku, location, quantity)``."""
+        ...
+
+    def sell_reserved_many(
+        self, rows: Sequence[tuple[str, str, int]], *, reference: str | None = None
+    ) -> list[StockLevel]:
+        """Turn each held ``(sku, location, quantity)`` into a sale."""
+        ...
+
     def movements(self, sku: str, location: str) -> list[StockMovement]:
         """The ledger of one row, oldest first."""
         ...
