@@ -25,9 +25,9 @@ def test_demo_shows_split_bills_in_three_currencies(
     for shown in ("$33.34", "￥3,334", "parts add up: True", "10.05 CHF"):
         assert shown in text
     assert "parts add up: False" not in text
-    # the storage tour ran on the embedded default, in the working directory
-    assert (tmp_path / "commercekit.db").exists()
-    assert "sqlite:///commercekit.db (sqlite)" in text
+    # the storage tour ran on a SQLite file of its own, not in the working directory
+    assert list(tmp_path.iterdir()) == []
+    assert "(sqlite)" in text and "removed when the demo ends" in text
     assert "version 1 -> 2" in text and "ConflictError" in text
     assert "[True, False, True]" in text and "available 0" in text
     # the inventory tour: a bundle expanded, a short cart refused whole, a commit

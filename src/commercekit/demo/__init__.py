@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
+from pathlib import Path
 from typing import TextIO
 
 from commercekit.demo._inventory import inventory_tour
@@ -17,13 +19,23 @@ __all__ = ["run_demo"]
 def run_demo(out: TextIO, *, url: str | None = None) -> None:
     """Print the tour of what commercekit does today to ``out``.
 
-    ``url`` is the store to use (default: ``$COMMERCEKIT_DATABASE_URL``, else the embedded
-    ``sqlite:///commercekit.db`` in the current directory).
+    ``url`` is the store to run the tour on; it gets a few demo rows under fresh keys. Without
+    one the tour makes a SQLite database of its own in a new temporary directory and removes
+    both when it ends: it never opens ``$COMMERCEKIT_DATABASE_URL`` or writes in the current
+    directory.
     """
     print("commercekit demo", file=out)
     money_tour(out)
     pricing_tour(out)
-    run = uuid.uuid4().hex[:6]  # fresh keys, so the demo can run again on the same file
+    run = uuid.uuid4().hex[:6]  # fresh keys, so the demo can run again on the same store
+    if url is not None:
+        _store_tours(out, url, run, fresh=False)
+        return
+    with tempfile.TemporaryDirectory(prefix="commercekit-demo-") as directory:
+        _store_tours(out, f"sqlite:///{Path(directory) / 'demo.db'}", run, fresh=True)
+
+
+def _store_tours(out: TextIO, url: str, run: str, *, fresh: bool) -> None:
     with open_store(url) as store:
-        storage_tour(out, store, run)
+        storage_tour(out, store, run, fresh=fresh)
         inventory_tour(out, store, run)

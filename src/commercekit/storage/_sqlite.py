@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from commercekit.errors import (
     ConfigurationError,
@@ -37,12 +40,61 @@ class _Connection(sqlite3.Connection):
     query_only = False
 
 
+class _Cursor:
+    """A :mod:`sqlite3` cursor whose reads raise commercekit errors too.
+
+    SQLite reports some failures (a damaged page, say) only when a row is fetched, after
+    ``execute`` has returned.
+    """
+
+    __slots__ = ("_backend", "_conn", "_cursor")
+
+    def __init__(self, backend: SqliteBackend, conn: _Connection, cursor: sqlite3.Cursor) -> None:
+        self._backend = backend
+        self._conn = conn
+        self._cursor = cursor
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the statement changed."""
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        """The next row, or ``None``."""
+        try:
+            return self._cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise self._backend.translate(exc, self._conn) from exc
+
+    def fetchall(self) -> list[Any]:
+        """The remaining rows."""
+        try:
+            return self._cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise self._backend.translate(exc, self._conn) from exc
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchone, None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+def _error_name(exc: sqlite3.Error) -> str:
+    """SQLite's (extended) result code name, such as ``SQLITE_READONLY_DBMOVED``, if known."""
+    return str(getattr(exc, "sqlite_errorname", None) or "")
+
+
 class SqliteBackend:
     """SQLite through the standard library's :mod:`sqlite3`.
 
     A file store opens one connection per thread (and per process: after a fork the child opens
     its own and never touches its parent's). ``memory://`` keeps one private in-memory database
     behind a lock, so its transactions run one at a time.
+
+    ``path`` is a file path, ``":memory:"`` or a ``file:`` URI (opened with ``uri=True``); a
+    URI's ``mode=ro`` makes the store read-only: SQLite opens the file read-only and every
+    write transaction is refused before it starts.
     """
 
     name = "sqlite"
@@ -51,6 +103,18 @@ class SqliteBackend:
         _check_version()
         self._path = path
         self._memory = path == ":memory:"
+        self._uri = path.startswith("file:")
+        self._file = path
+        self.mode: str | None = None
+        if self._uri:
+            location, _, query = path[len("file:") :].partition("?")
+            if location.startswith("//"):  # file:///abs/path: an empty authority
+                location = location[2:]
+            self._file = unquote(location)
+            modes = parse_qs(query).get("mode")
+            self.mode = modes[-1] if modes else None
+        #: Whether the database was opened read-only (``mode=ro``).
+        self.readonly = self.mode == "ro"
         self._busy_timeout = busy_timeout
         self._guard = threading.RLock()
         self._opened: list[_Connection] = []
@@ -66,23 +130,36 @@ class SqliteBackend:
                 isolation_level=None,
                 factory=_Connection,
                 check_same_thread=False,
+                uri=self._uri,
             )
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+            raise self._cannot_open(exc) from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
-            if not self._memory:
+            if not self._memory and not self.readonly:
+                # A read-only store takes the journal mode the file has: switching is a write.
                 self._enable_wal(conn)
                 # In WAL mode NORMAL survives a crashed or killed process; only an OS crash or
                 # power loss may lose the last commits.
                 conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
             conn.close()
-            raise self.translate(exc) from exc
+            raise self._translate(exc, conn) from exc
         with self._guard:
             self._opened.append(conn)
         return conn
+
+    def _cannot_open(self, exc: sqlite3.Error) -> StorageError:
+        if self.mode in ("ro", "rw") and not os.path.exists(self._file):
+            return StorageError(
+                f"no SQLite database at {self._file!r}: mode={self.mode} opens an existing file "
+                f"only ({exc})"
+            )
+        return StorageError(
+            f"cannot open the SQLite database {self._file!r}: {exc} (does its directory exist, "
+            "and may this process read it and write there?)"
+        )
 
     def _enable_wal(self, conn: _Connection) -> None:
         # Switching a new database to WAL needs an exclusive lock, and when another process is
@@ -138,15 +215,21 @@ class SqliteBackend:
 
         Read transactions run with ``PRAGMA query_only`` on, so a write in one fails. The pragma
         is switched only when a connection goes from writing to reading or back, not twice per
-        transaction: a run of reads costs what the reads cost.
+        transaction: a run of reads costs what the reads cost. A store opened with ``mode=ro``
+        refuses write transactions here, before they start.
         """
+        if self.readonly and not readonly:
+            raise StorageError(
+                f"the SQLite database {self._file!r} was opened read-only (mode=ro): it refuses "
+                "write transactions; open it without mode=ro to write"
+            )
         try:
             if conn.query_only is not readonly:
                 conn.execute("PRAGMA query_only = ON" if readonly else "PRAGMA query_only = OFF")
                 conn.query_only = readonly
             conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise self.translate(exc) from exc
+            raise self._translate(exc, conn) from exc
 
     def commit(self, conn: _Connection, *, readonly: bool) -> None:
         """Commit; on failure roll back and raise the translated error."""
@@ -154,7 +237,7 @@ class SqliteBackend:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self.rollback(conn, readonly=readonly)
-            raise self.translate(exc) from exc
+            raise self._translate(exc, conn) from exc
 
     def rollback(self, conn: _Connection, *, readonly: bool) -> None:
         """Roll back if a transaction is open."""
@@ -164,9 +247,9 @@ class SqliteBackend:
     def execute(self, conn: _Connection, sql: str, params: Params) -> Cursor:
         """Run one statement; driver errors come out as commercekit errors."""
         try:
-            return conn.execute(sql, params)
+            return _Cursor(self, conn, conn.execute(sql, params))
         except (sqlite3.Error, OverflowError) as exc:
-            raise self.translate(exc) from exc
+            raise self._translate(exc, conn) from exc
 
     def lock_for_migration(self, conn: _Connection) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's only write lock."""
@@ -185,26 +268,71 @@ class SqliteBackend:
         moment = datetime.fromisoformat(value)  # Python 3.11 reads the "Z" suffix
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
-    def translate(self, exc: BaseException) -> BaseException:
-        """Map :mod:`sqlite3` errors onto the commercekit tree."""
+    def translate(self, exc: BaseException, conn: Any = None) -> BaseException:
+        """Map :mod:`sqlite3` errors onto the commercekit tree.
+
+        ``conn`` is the connection the error came from, if known: a write refused on it is
+        blamed on the read-only transaction it ran in (``PRAGMA query_only``), on a store
+        opened with ``mode=ro``, or else on a file or directory this process cannot write.
+        """
+        return self._translate(exc, conn)
+
+    def _translate(self, exc: BaseException, conn: Any) -> BaseException:
         if isinstance(exc, OverflowError):
             return ConstraintError(f"a number too large for the database: {exc}")
         if not isinstance(exc, sqlite3.Error):
             return exc
         text = str(exc)
+        code = _error_name(exc)
         if isinstance(exc, sqlite3.IntegrityError):
             if "UNIQUE" in text or "PRIMARY KEY" in text:
                 return ConflictError(f"a record with that key already exists ({text})")
             return ConstraintError(f"the database refused the write: {text}")
-        if isinstance(exc, sqlite3.OperationalError) and (
-            "locked" in text or "busy" in text.lower()
+        if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (
+            not code
+            and isinstance(exc, sqlite3.OperationalError)
+            and ("locked" in text or "busy" in text.lower())
         ):
             return StorageBusyError(
                 f"the SQLite database stayed locked for more than {self._busy_timeout}s: {text}"
             )
-        if "readonly" in text or "query_only" in text or "read-only" in text:
-            return StorageError(f"a write inside a read-only transaction: {text}")
+        if code.startswith("SQLITE_READONLY") or (
+            not code and ("readonly" in text or "read-only" in text or "query_only" in text)
+        ):
+            return self._refused_write(text, code, conn)
+        if code.startswith("SQLITE_CANTOPEN") or (not code and "unable to open" in text):
+            return StorageError(
+                f"cannot open the SQLite database {self._file!r} or a file SQLite keeps beside "
+                f"it (-wal, -shm, -journal): {text}; is the directory there, and may this "
+                "process read and write in it?"
+            )
+        if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or (
+            not code and ("malformed" in text or "not a database" in text)
+        ):
+            return StorageError(
+                f"the SQLite database {self._file!r} is damaged or is not a SQLite database "
+                f"({text}): `commercekit check` reports the damage; restore it from a backup"
+            )
         return StorageError(f"SQLite error: {text}")
+
+    def _refused_write(self, text: str, code: str, conn: Any) -> StorageError:
+        """SQLite said "readonly": say which of the three reasons it was."""
+        if conn is not None and getattr(conn, "query_only", False):
+            return StorageError(f"a write inside a read-only transaction: {text}")
+        if self.readonly:
+            return StorageError(
+                f"the SQLite database {self._file!r} was opened read-only (mode=ro): {text}"
+            )
+        if code == "SQLITE_READONLY_DBMOVED":
+            return StorageError(
+                f"the SQLite database file {self._file!r} was moved or deleted while the store "
+                f"had it open: {text}"
+            )
+        return StorageError(
+            f"cannot write to the SQLite database {self._file!r}: the file, or the directory "
+            f"it is in (SQLite creates its -wal and -shm files there), is not writable by this "
+            f"process ({text})"
+        )
 
     def close(self) -> None:
         """Close the connections this process opened (from any thread)."""
