@@ -33,7 +33,14 @@ class IdempotencyRecord:
 
 @attrs.frozen
 class OutboxEvent:
-    """An event written in the same transaction as the change that caused it."""
+    """An event written in the same transaction as the change that caused it.
+
+    ``attempts`` counts finished deliveries (one that succeeded or failed); ``available_at`` is
+    when it may next be delivered. ``claimed_by`` and ``claimed_until`` say which consumer holds
+    it and until when (see :meth:`OutboxRepository.claim
+    <commercekit.ports.OutboxRepository.claim>`); both are ``None`` when nobody does. A lease
+    whose time has passed holds nothing: another consumer may claim the event.
+    """
 
     id: int
     topic: str
@@ -43,6 +50,8 @@ class OutboxEvent:
     attempts: int
     delivered_at: datetime | None
     last_error: str | None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
 
 
 def _counts(value: Mapping[str, int]) -> Mapping[str, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from commercekit.ports._storage import RepositoryKey
@@ -35,26 +35,62 @@ class IdempotencyRepository(Protocol):
 
 
 class OutboxRepository(Protocol):
-    """Events written in the transaction of their change, delivered at least once."""
+    """Events written in the transaction of their change, delivered at least once.
+
+    Consumers take work with :meth:`claim`, which hands each event to one consumer at a time
+    under a lease, then report with :meth:`mark_delivered` or :meth:`mark_failed`. A consumer
+    that dies holds its events only until the lease runs out; another then claims them, so an
+    event may be delivered more than once but is never lost. :meth:`pending` is a plain read,
+    for inspection: several consumers working from it would deliver the same events.
+    """
 
     def append(self, topic: str, payload: Mapping[str, Any]) -> int:
         """Add an event; return its id."""
         ...
 
+    def claim(self, consumer: str, *, limit: int = 100, lease: timedelta) -> list[OutboxEvent]:
+        """Take up to ``limit`` events for ``consumer`` until ``now + lease``, oldest first.
+
+        Only undelivered events whose retry time has come and that nobody holds (no lease, or
+        an expired one) are taken; taking them is atomic, so concurrent consumers never get
+        the same event while its lease runs. ``consumer`` is an identifier (the rules of
+        :func:`~commercekit.rules.check_identifier`); ``limit`` is at least 1 and ``lease``
+        a positive :class:`~datetime.timedelta`, else
+        :class:`~commercekit.errors.ValidationError`.
+        """
+        ...
+
     def pending(self, *, limit: int = 100) -> list[OutboxEvent]:
-        """Undelivered events whose retry time has come, oldest first."""
+        """Undelivered events whose retry time has come, oldest first, held or not.
+
+        A plain read for inspection and tests; consumers use :meth:`claim`.
+        """
         ...
 
     def get(self, event_id: int) -> OutboxEvent:
-        """One event by id."""
+        """One event by id (:class:`~commercekit.errors.NotFoundError` if there is none)."""
         ...
 
-    def mark_delivered(self, event_id: int) -> None:
-        """Record that the event reached its handler."""
+    def mark_delivered(self, event_id: int, *, consumer: str | None = None) -> OutboxEvent:
+        """Record that the event reached its handler, release its lease; return the event.
+
+        Idempotent: marking a delivered event again changes nothing (its attempts are not
+        counted twice) and returns it as it is. An unknown id is a
+        :class:`~commercekit.errors.NotFoundError`. With ``consumer``, an event that another
+        consumer holds under a lease that has not run out is refused with
+        :class:`~commercekit.errors.ConflictError`: that consumer owns it now.
+        """
         ...
 
-    def mark_failed(self, event_id: int, error: str, *, retry_at: datetime) -> None:
-        """Record a failed delivery and when to try again."""
+    def mark_failed(
+        self, event_id: int, error: str, *, retry_at: datetime, consumer: str | None = None
+    ) -> OutboxEvent:
+        """Record a failed delivery, release the lease and retry at ``retry_at``; return it.
+
+        An unknown id is a :class:`~commercekit.errors.NotFoundError`; an event another
+        consumer holds is refused as in :meth:`mark_delivered`. An event already delivered
+        (by another consumer) is left as it is and returned.
+        """
         ...
 
     def delete_delivered(self, *, before: datetime) -> int:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from commercekit.errors import IdempotencyConflictError, NotFoundError, ValidationError
+from commercekit.clock import ensure_utc
+from commercekit.errors import (
+    ConflictError,
+    IdempotencyConflictError,
+    NotFoundError,
+    ValidationError,
+)
 from commercekit.records import IdempotencyRecord, OutboxEvent
 from commercekit.rules import check_identifier
 from commercekit.storage._aggregates import dumps_canonical
@@ -92,14 +98,44 @@ class SqlIdempotencyRepository:
         ).rowcount
 
 
-_EVENT = "id, topic, payload, created_at, available_at, attempts, delivered_at, last_error"
+_EVENT = (
+    "id, topic, payload, created_at, available_at, attempts, delivered_at, last_error,"
+    " claimed_by, claimed_until"
+)
+_MAX_ID = 2**63 - 1  # ids are 64-bit on every backend: a larger one names no event
+# Who may mark an event: anyone when it is not held or its lease has run out, else its holder.
+_HOLDER = " AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)"
+
+
+def _check_event_id(event_id: object) -> int:
+    if isinstance(event_id, bool) or not isinstance(event_id, int):
+        raise ValidationError(f"an outbox event id is an int, got {event_id!r}")
+    if not 1 <= event_id <= _MAX_ID:
+        raise NotFoundError(f"no outbox event {event_id}")
+    return event_id
+
+
+def _error_text(error: str) -> str:
+    """The first 2,000 characters of ``error``, storable on every backend.
+
+    NUL and lone surrogates (which PostgreSQL or UTF-8 refuse) are written as escapes.
+    """
+    text = error[:2000].encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
 
 
 class SqlOutboxRepository:
     """Events stored in the transaction of the change that caused them.
 
-    A relay reads :meth:`pending`, delivers, then calls :meth:`mark_delivered` (or
-    :meth:`mark_failed` with a retry time): delivery is at least once.
+    Consumers :meth:`claim` events under a lease, deliver them, then call
+    :meth:`mark_delivered` (or :meth:`mark_failed` with a retry time): delivery is at least
+    once, and one event is held by one consumer at a time. :meth:`pending` is a plain read.
+
+    Claiming is one guarded ``WITH picked AS MATERIALIZED (SELECT ...) UPDATE ... RETURNING``:
+    on PostgreSQL the ``SELECT`` takes ``FOR UPDATE SKIP LOCKED`` (rows another transaction is
+    claiming or marking are passed over, not waited for); on SQLite the write transaction
+    already holds the database's write lock (``BEGIN IMMEDIATE``), so no one else can claim
+    between the read and the write. Both walk the partial index ``ck_outbox_claimable``.
     """
 
     __slots__ = ("_tx",)
@@ -117,6 +153,8 @@ class SqlOutboxRepository:
             attempts=int(row[5]),
             delivered_at=None if row[6] is None else self._tx.py_time(row[6]),
             last_error=row[7],
+            claimed_by=row[8],
+            claimed_until=None if row[9] is None else self._tx.py_time(row[9]),
         )
 
     def append(self, topic: str, payload: Mapping[str, Any]) -> int:
@@ -130,8 +168,50 @@ class SqlOutboxRepository:
         ).fetchone()
         return int(row[0])
 
+    def claim(self, consumer: str, *, limit: int = 100, lease: timedelta) -> list[OutboxEvent]:
+        """Take up to ``limit`` events for ``consumer`` until ``now + lease``, oldest first.
+
+        Only undelivered events whose retry time has come and that nobody holds (no lease, or
+        an expired one) are taken. Concurrent consumers never get the same event while its
+        lease runs.
+        """
+        consumer = check_identifier(consumer, name="outbox consumer")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValidationError(f"claim at least 1 outbox event, got limit={limit!r}")
+        if not isinstance(lease, timedelta) or lease <= timedelta(0):
+            raise ValidationError(f"an outbox lease is a positive timedelta, got {lease!r}")
+        try:
+            until = self._tx.db_time(self._tx.now() + lease)
+        except OverflowError:
+            raise ValidationError(f"an outbox lease of {lease} ends after year 9999") from None
+        now = self._tx.db_now()
+        if self._tx.dialect == "postgresql":
+            index, lock = "", " FOR UPDATE SKIP LOCKED"
+        else:  # without statistics SQLite would read and sort every due event instead
+            index, lock = " INDEXED BY ck_outbox_claimable", ""
+        # The picked ids are MATERIALIZED: computed once. PostgreSQL may otherwise rescan a
+        # subquery inside the UPDATE, and each rescan skips the rows just updated and locks
+        # the next ones, so a claim would take more than ``limit`` events. Rows it locks are
+        # checked again against the WHERE clause first, so a picked row is due and free.
+        rows = self._tx.execute(
+            f"WITH picked AS MATERIALIZED (SELECT id FROM ck_outbox{index}"
+            " WHERE delivered_at IS NULL AND available_at <= ?"
+            " AND (claimed_until IS NULL OR claimed_until <= ?)"
+            f" ORDER BY id LIMIT ?{lock})"
+            " UPDATE ck_outbox SET claimed_by = ?, claimed_until = ?"
+            " WHERE id IN (SELECT id FROM picked)"
+            " AND (claimed_until IS NULL OR claimed_until <= ?)"
+            f" RETURNING {_EVENT}",
+            (now, now, min(limit, _MAX_ID), consumer, until, now),
+        ).fetchall()
+        return sorted((self._build(row) for row in rows), key=lambda event: event.id)
+
     def pending(self, *, limit: int = 100) -> list[OutboxEvent]:
-        """Undelivered events whose retry time has come, oldest first."""
+        """Undelivered events whose retry time has come, oldest first, held or not.
+
+        A plain read for inspection and tests: consumers use :meth:`claim`, or two of them
+        deliver the same events.
+        """
         rows = self._tx.execute(
             f"SELECT {_EVENT} FROM ck_outbox WHERE delivered_at IS NULL AND available_at <= ?"
             " ORDER BY id LIMIT ?",
@@ -141,26 +221,65 @@ class SqlOutboxRepository:
 
     def get(self, event_id: int) -> OutboxEvent:
         """One event by id."""
+        event_id = _check_event_id(event_id)
         row = self._tx.execute(f"SELECT {_EVENT} FROM ck_outbox WHERE id = ?", (event_id,))
         found = row.fetchone()
         if found is None:
             raise NotFoundError(f"no outbox event {event_id}")
         return self._build(found)
 
-    def mark_delivered(self, event_id: int) -> None:
-        """Record that the event reached its handler."""
-        self._tx.execute(
-            "UPDATE ck_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?",
-            (self._tx.db_now(), event_id),
+    def _holder(self, consumer: str | None) -> tuple[str, tuple[Any, ...]]:
+        """The guard that lets only ``consumer`` mark an event it may hold (none: anyone)."""
+        if consumer is None:
+            return "", ()
+        return _HOLDER, (self._tx.db_now(), check_identifier(consumer, name="outbox consumer"))
+
+    def _refused(self, event_id: int, consumer: str | None) -> OutboxEvent:
+        """After a guarded mark changed nothing: the delivered event, or why it was refused."""
+        event = self.get(event_id)  # NotFoundError for an unknown id
+        if event.delivered_at is not None:
+            return event
+        raise ConflictError(
+            f"outbox event {event_id} is held by {event.claimed_by!r} until "
+            f"{event.claimed_until}, not by {consumer!r}: that consumer delivers it"
         )
 
-    def mark_failed(self, event_id: int, error: str, *, retry_at: datetime) -> None:
-        """Record a failed delivery and when to try again."""
-        self._tx.execute(
-            "UPDATE ck_outbox SET attempts = attempts + 1, last_error = ?, available_at = ?"
-            " WHERE id = ?",
-            (error[:2000], self._tx.db_time(retry_at), event_id),
-        )
+    def mark_delivered(self, event_id: int, *, consumer: str | None = None) -> OutboxEvent:
+        """Record that the event reached its handler and release its lease; return it.
+
+        Marking a delivered event again changes nothing and returns it as stored.
+        """
+        event_id = _check_event_id(event_id)
+        guard, held = self._holder(consumer)
+        row = self._tx.execute(
+            "UPDATE ck_outbox SET delivered_at = ?, attempts = attempts + 1, claimed_by = NULL,"
+            f" claimed_until = NULL WHERE id = ? AND delivered_at IS NULL{guard}"
+            f" RETURNING {_EVENT}",
+            (self._tx.db_now(), event_id, *held),
+        ).fetchone()
+        return self._build(row) if row is not None else self._refused(event_id, consumer)
+
+    def mark_failed(
+        self, event_id: int, error: str, *, retry_at: datetime, consumer: str | None = None
+    ) -> OutboxEvent:
+        """Record a failed delivery, release the lease and retry at ``retry_at``; return it.
+
+        An event already delivered is left as it is and returned.
+        """
+        event_id = _check_event_id(event_id)
+        if not isinstance(error, str):
+            raise ValidationError(f"an outbox error is text, got {error!r}")
+        if not isinstance(retry_at, datetime):
+            raise ValidationError(f"retry_at is a datetime, got {retry_at!r}")
+        retry = self._tx.db_time(ensure_utc(retry_at))
+        guard, held = self._holder(consumer)
+        row = self._tx.execute(
+            "UPDATE ck_outbox SET attempts = attempts + 1, last_error = ?, available_at = ?,"
+            f" claimed_by = NULL, claimed_until = NULL WHERE id = ? AND delivered_at IS NULL{guard}"
+            f" RETURNING {_EVENT}",
+            (_error_text(error), retry, event_id, *held),
+        ).fetchone()
+        return self._build(row) if row is not None else self._refused(event_id, consumer)
 
     def delete_delivered(self, *, before: datetime) -> int:
         """Delete events delivered before ``before``; return how many."""

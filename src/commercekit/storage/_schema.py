@@ -57,4 +57,16 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         ),
         legacy_version=1,
     ),
+    Migration(
+        2,
+        "outbox leases: which consumer holds an event, and until when",
+        (
+            # Both NULL: nobody holds the event. Additive: code from before keeps running beside it.
+            "ALTER TABLE ck_outbox ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE ck_outbox ADD COLUMN claimed_until {ts}",
+            # Claiming walks undelivered events in id order; delivered ones are not indexed.
+            # The leased columns are left out so that claiming a row does not update the index.
+            "CREATE INDEX ck_outbox_claimable ON ck_outbox (id) WHERE delivered_at IS NULL",
+        ),
+    ),
 )
