@@ -76,9 +76,10 @@ REPO = Path(__file__).resolve().parents[1]
 BASE_COMMIT_FILE = Path(__file__).with_name("BASE_COMMIT")
 POSTGRES_ENV = "COMMERCEKIT_TEST_POSTGRES_URL"
 
-# Rounds per module (one round = one base run and one head run). Measured on a 2-CPU machine
-# with PostgreSQL: one run of money takes ~2.5 s, pricing ~3.5 s, storage ~10 s and inventory
-# ~50 s, so the default is ~14 minutes in all and --quick ~3 minutes.
+# Rounds per module (one round = one base run and one head run). Measured on an idle 2-CPU
+# machine with PostgreSQL: one run of money takes ~2.5 s, pricing ~3.5 s, storage ~10 s and
+# inventory ~50 s, so the default is ~14 minutes in all and --quick ~3 minutes. A busy machine
+# stretches that (inventory runs took 2-6x as long at a load average of 5-16).
 DEFAULT_ROUNDS = {"money": 10, "pricing": 10, "storage": 6, "inventory": 6}
 QUICK_ROUNDS = {"money": 4, "pricing": 4, "storage": 2, "inventory": 1}
 OTHER_ROUNDS, OTHER_QUICK_ROUNDS = 6, 2  # for a bench_* module not listed above
