@@ -55,7 +55,12 @@ def _quantity(line_quantity: int | Decimal, entry: CatalogEntry, line_id: str) -
 
 def _minor(money: Money, currency: Currency, what: str) -> int:
     if money.currency is not currency:
-        raise CurrencyMismatchError(currency.code, money.currency.code, what)
+        error = CurrencyMismatchError(currency.code, money.currency.code, f"price {what}")
+        error.args = (
+            f"cannot add {what} in {money.currency.code} to a cart in {currency.code}:"
+            " currencies differ",
+        )
+        raise error
     num, den = money.amount.as_integer_ratio()
     scaled = Fraction(num * 10**currency.minor_units, den)
     if scaled.denominator != 1:
@@ -100,7 +105,7 @@ def price_cart(
     rows, prices = _base_prices(cart, catalog, at, customer, price_lists, exchange_rates, mode)
     shipment = None
     if shipping is not None:
-        shipment = Shipment(_minor(shipping.amount, currency, "shipping rate"))
+        shipment = Shipment(_minor(shipping.amount, currency, "a shipping rate"))
     outcomes = run_promotions(
         rows,
         shipment,
@@ -142,6 +147,11 @@ def _base_prices(
         entry = catalog.get(line.sku)
         if entry is None:
             raise PriceNotFoundError(f"no catalog entry for {line.sku!r}")
+        if entry.sku != line.sku:
+            raise ValidationError(
+                f"the catalog maps {line.sku!r} to the entry of {entry.sku!r}: each key must be"
+                " its entry's SKU"
+            )
         quantity = _quantity(line.quantity, entry, line.id)
         entries.append(entry)
         quantities.append(quantity)

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import attrs
 
-from commercekit.errors import ValidationError
-from commercekit.money import Money, Rounding, to_decimal
+from commercekit.errors import InvalidAmountError, ValidationError
+from commercekit.money import Money, Rounding, is_minor_unit_exact, to_decimal
+from commercekit.rules import check_identifier
 
 __all__ = ["PricingPolicy", "RoundingPolicy", "ShippingRate"]
 
@@ -55,13 +56,50 @@ class PricingPolicy:
     cash_rounding: Decimal | None = attrs.field(default=None, converter=_increment)
 
 
+def _method(value: str) -> str:
+    return check_identifier(value, name="shipping method")
+
+
+def _optional_tax_category(value: str | None) -> str | None:
+    return None if value is None else check_identifier(value, name="tax_category")
+
+
+def _check_rate(_instance: object, _attribute: attrs.Attribute[Money], value: Money) -> None:
+    """A rate is :class:`Money`, not negative, in whole minor units of its currency."""
+    if not isinstance(value, Money):
+        shown = repr(value).encode("utf-8", "backslashreplace").decode("utf-8")[:60]
+        raise InvalidAmountError(
+            f'a shipping rate\'s amount must be Money, such as Money("4.90", "EUR"), got'
+            f" {shown} ({type(value).__name__})"
+        )
+    if value.amount < 0:
+        raise ValidationError(f"a shipping rate must not be negative, got {value}")
+    if not is_minor_unit_exact(value):
+        raise ValidationError(f"a shipping rate of {value} is finer than the minor unit")
+
+
 @attrs.frozen
 class ShippingRate:
-    """The chosen shipping rate; ``tax_category=None`` means shipping is not taxed."""
+    """The chosen shipping rate; ``tax_category=None`` means shipping is not taxed.
 
-    #: The shipping method's name.
-    method: str
-    #: The rate, in the cart's currency, a whole number of minor units.
-    amount: Money
+    Checked when built: the method and the tax category follow the identifier rules of
+    :mod:`commercekit.rules`; an amount that is not :class:`~commercekit.money.Money` is an
+    :class:`~commercekit.errors.InvalidAmountError`, and a negative one or one finer than the
+    currency's minor unit a :class:`~commercekit.errors.ValidationError`. A discount on
+    shipping is a promotion (:class:`~commercekit.pricing.AmountOffShipping`), not a negative
+    rate.
+
+    >>> ShippingRate("standard", Money("4.90", "EUR"), tax_category="standard").amount
+    Money('4.90', 'EUR')
+    >>> ShippingRate("refund", Money("-5", "EUR"))
+    Traceback (most recent call last):
+    ...
+    commercekit.errors.ValidationError: a shipping rate must not be negative, got -5 EUR
+    """
+
+    #: The shipping method's name (``"standard"``, ``"DHL Express"``).
+    method: str = attrs.field(converter=_method)
+    #: The rate, in the cart's currency, a whole number of minor units, not negative.
+    amount: Money = attrs.field(validator=_check_rate)
     #: The tax category the tax calculator uses for shipping, or ``None``.
-    tax_category: str | None = None
+    tax_category: str | None = attrs.field(default=None, converter=_optional_tax_category)

@@ -8,25 +8,103 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from commercekit.errors import PriceNotFoundError, ValidationError
+from commercekit.errors import InvalidAmountError, PriceNotFoundError, ValidationError
 from commercekit.money import Money, to_decimal
-from commercekit.rules import check_sku
+from commercekit.rules import check_customer_id, check_identifier, check_sku, check_text
 
 __all__ = ["Catalog", "CatalogEntry", "Customer", "InMemoryCatalog"]
 
 
-def _names(values: Iterable[str]) -> frozenset[str]:
-    if isinstance(values, str):
-        raise ValidationError(f"expected a collection of names, got the string {values!r}")
-    result = frozenset(values)
-    for value in result:
-        if not isinstance(value, str) or not value:
-            raise ValidationError(f"names must be non-empty strings, got {value!r}")
-    return result
+def _names(values: Iterable[str], what: str = "name") -> frozenset[str]:
+    """A set of names (tags, collections, groups, SKUs), each checked as an identifier."""
+    if isinstance(values, str | bytes):
+        raise ValidationError(
+            f"expected a collection of names, got the {type(values).__name__} {_shown(values)}"
+        )
+    try:
+        given = list(values)
+    except TypeError:
+        raise ValidationError(
+            f"expected a collection of names, got {_shown(values)} ({type(values).__name__})"
+        ) from None
+    return frozenset(check_identifier(value, name=what) for value in given)
+
+
+def _tags(values: Iterable[str]) -> frozenset[str]:
+    return _names(values, "tag")
+
+
+def _collections(values: Iterable[str]) -> frozenset[str]:
+    return _names(values, "collection")
 
 
 def _sku(value: str) -> str:
     return check_sku(value)
+
+
+def _optional_identifier(value: str | None, what: str) -> str | None:
+    """``None``, or an identifier checked by :mod:`commercekit.rules`."""
+    return None if value is None else check_identifier(value, name=what)
+
+
+def _price_list_key(value: str | None) -> str | None:
+    return _optional_identifier(value, "price_list_key")
+
+
+def _tax_category(value: str | None) -> str | None:
+    return _optional_identifier(value, "tax_category")
+
+
+def _customer_group(value: str | None) -> str | None:
+    return _optional_identifier(value, "customer group")
+
+
+def _optional_customer_id(value: str | None) -> str | None:
+    return None if value is None else check_customer_id(value)
+
+
+def _display_name(value: str | None) -> str | None:
+    return check_text(value, name="name")
+
+
+def _flag(value: object, what: str) -> bool:
+    """Only ``True`` and ``False`` (not ``1``, ``"no"`` or ``None``)."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"{what} must be True or False, got {_shown(value)}")
+    return value
+
+
+def _sold_by_measure(value: bool) -> bool:
+    return _flag(value, "sold_by_measure")
+
+
+def _first_order(value: bool) -> bool:
+    return _flag(value, "first_order")
+
+
+def _tax_exempt(value: bool) -> bool:
+    return _flag(value, "tax_exempt")
+
+
+def _shown(value: object) -> str:
+    """A short ``repr`` of ``value`` for a message, that always encodes to UTF-8."""
+    shown = repr(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return shown if len(shown) <= 60 else f"{shown[:60]}..."
+
+
+def _check_price(
+    _instance: object, _attribute: attrs.Attribute[Money | None], value: Money | None
+) -> None:
+    """A price is ``None`` or :class:`~commercekit.money.Money` that is not negative."""
+    if value is None:
+        return
+    if not isinstance(value, Money):
+        raise InvalidAmountError(
+            f'price must be Money, such as Money("12.10", "EUR"), or None; got'
+            f" {_shown(value)} ({type(value).__name__})"
+        )
+    if value.amount < 0:
+        raise ValidationError(f"price must not be negative, got {value}")
 
 
 def _optional_weight(value: Decimal | int | str | None) -> Decimal | None:
@@ -47,29 +125,43 @@ class CatalogEntry:
     quantity. ``price_list_key`` lets several SKUs share price-list entries (all sizes of a
     shirt); when unset, price lists are looked up by SKU. ``sold_by_measure`` products take
     decimal quantities (kilograms, metres) and are never counted by buy-X-get-Y or unit
-    thresholds.
+    thresholds. ``name`` is what a receipt or an order confirmation shows for the SKU.
 
-    >>> entry = CatalogEntry("TEA-1KG", price=Money("12.50", "EUR"), tags={"tea"})
-    >>> entry.pricing_key, "tea" in entry.tags
-    ('TEA-1KG', True)
+    Every field is checked when the entry is built: the SKU, ``price_list_key``,
+    ``tax_category`` and each tag and collection follow the identifier rules of
+    :mod:`commercekit.rules` (:class:`~commercekit.errors.InvalidIdentifierError`), ``name`` the
+    free-text rule; a price that is not :class:`~commercekit.money.Money` (a float, a string) is
+    an :class:`~commercekit.errors.InvalidAmountError` and a negative one a
+    :class:`~commercekit.errors.ValidationError`.
+
+    >>> entry = CatalogEntry("TEA-1KG", price=Money("12.50", "EUR"), tags={"tea"},
+    ...                      name="Assam tea, 1 kg")
+    >>> entry.pricing_key, "tea" in entry.tags, entry.name
+    ('TEA-1KG', True, 'Assam tea, 1 kg')
+    >>> CatalogEntry("TEA-1KG", price=12.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    commercekit.errors.InvalidAmountError: price must be Money, such as Money("12.10", "EUR"), ...
     """
 
     #: The stock-keeping unit.
     sku: str = attrs.field(converter=_sku)
-    #: Default unit price, or ``None`` when only price lists price this SKU.
-    price: Money | None = None
+    #: Default unit price (not negative), or ``None`` when only price lists price this SKU.
+    price: Money | None = attrs.field(default=None, validator=_check_price)
     #: Key under which price lists price this SKU (defaults to the SKU).
-    price_list_key: str | None = None
+    price_list_key: str | None = attrs.field(default=None, converter=_price_list_key)
     #: Free-form tags promotions can match (``"sale"``, ``"fragile"``).
-    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_tags)
     #: Collections (categories) promotions can match.
-    collections: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    collections: frozenset[str] = attrs.field(default=frozenset(), converter=_collections)
     #: The tax category the tax calculator looks up (``None``: the calculator's default).
-    tax_category: str | None = None
+    tax_category: str | None = attrs.field(default=None, converter=_tax_category)
     #: Weight of one unit (in the host's unit, e.g. kilograms), for shipping calculators.
     weight: Decimal | None = attrs.field(default=None, converter=_optional_weight)
     #: Whether quantities are measured (decimal) rather than counted.
-    sold_by_measure: bool = False
+    sold_by_measure: bool = attrs.field(default=False, converter=_sold_by_measure)
+    #: The name a receipt shows (``"Assam tea, 1 kg"``), or ``None``; one line of free text.
+    name: str | None = attrs.field(default=None, converter=_display_name)
 
     @property
     def pricing_key(self) -> str:
@@ -131,20 +223,21 @@ class Customer:
 
     ``group`` selects price lists and promotion conditions (``"wholesale"``, ``"vip"``);
     ``first_order`` is whether the customer has never ordered before (the host knows; a guest
-    is treated as a first order by default); ``tax_exempt`` removes tax lines.
+    is treated as a first order by default); ``tax_exempt`` removes tax lines. The id and the
+    group follow the identifier rules of :mod:`commercekit.rules`.
 
     >>> Customer.guest().is_guest
     True
     """
 
     #: The customer's id, or ``None`` for a guest.
-    id: str | None = None
+    id: str | None = attrs.field(default=None, converter=_optional_customer_id)
     #: The customer group, or ``None``.
-    group: str | None = None
+    group: str | None = attrs.field(default=None, converter=_customer_group)
     #: Whether this will be the customer's first order.
-    first_order: bool = True
+    first_order: bool = attrs.field(default=True, converter=_first_order)
     #: Whether the customer is exempt from tax.
-    tax_exempt: bool = False
+    tax_exempt: bool = attrs.field(default=False, converter=_tax_exempt)
 
     @classmethod
     def guest(cls) -> Customer:
