@@ -27,6 +27,7 @@ from commercekit.inventory._allocation import (
     PriorityOrder,
     fill,
 )
+from commercekit.inventory._demand import cart_demand, stock_sku, stock_units
 from commercekit.inventory._policy import LOW_STOCK_TOPIC, PolicyKind, StockPolicy
 from commercekit.inventory._records import (
     MovementKind,
@@ -58,6 +59,9 @@ __all__ = [
     "StockLevel",
     "StockMovement",
     "StockPolicy",
+    "cart_demand",
     "fill",
     "normalize_lines",
+    "stock_sku",
+    "stock_units",
 ]

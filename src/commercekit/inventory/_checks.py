@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from commercekit.errors import InvalidQuantityError, ValidationError
@@ -78,6 +79,13 @@ def normalize_lines(lines: Any) -> dict[str, int]:
         else:
             raise ValidationError(f"a cart line is (sku, quantity), got {item!r}")
         sku = check_sku(sku)
+        if isinstance(units, Decimal) and units.is_finite() and units == units.to_integral_value():
+            units = int(units)  # Decimal("2") is two units; Decimal("0.5") is refused below
+        elif isinstance(units, Decimal):
+            raise InvalidQuantityError(
+                f"{units} of {sku!r} is not a whole number of stock units: convert measured "
+                "quantities with cart_demand() and the catalog's stock_units"
+            )
         check_count(units)
         total = demand.get(sku, 0) + units
         if total > MAX_QUANTITY:

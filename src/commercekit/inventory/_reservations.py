@@ -120,9 +120,7 @@ class Reserving(ServiceParts):
         held = []
         if len(lines) > MANY:
             # A large cart: every row in one set-based statement where the backend has one.
-            taken = rows.reserve_many(
-                [(sku, location, units) for sku, location, units, _ in lines]
-            )
+            taken = rows.reserve_many([(sku, location, units) for sku, location, units, _ in lines])
             if taken is None:
                 raise Retry
             now_by_row = {(level.sku, level.location): level for level in taken}

@@ -9,7 +9,13 @@ defined here, beside the code that accepts them, and documented with every other
 :mod:`commercekit.ports`, the one place to import ports from.
 """
 
-from commercekit.pricing._catalog import Catalog, CatalogEntry, Customer, InMemoryCatalog
+from commercekit.pricing._catalog import (
+    Catalog,
+    CatalogEntry,
+    Customer,
+    InMemoryCatalog,
+    Variant,
+)
 from commercekit.pricing._codec import register_pricing_hooks
 from commercekit.pricing._exchange import ExchangeRates, StaticExchangeRates, convert
 from commercekit.pricing._price_lists import (
@@ -63,6 +69,7 @@ from commercekit.pricing._area import PRICING_AREA
 __all__ = [
     "PRICING_AREA",
     "UsageCount",
+    "Variant",
     "CODE_ALPHABET",
     "CODE_COUNTER_PREFIX",
     "Action",

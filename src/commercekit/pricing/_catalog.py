@@ -8,11 +8,22 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from commercekit.errors import InvalidAmountError, PriceNotFoundError, ValidationError
+from commercekit.errors import (
+    InvalidAmountError,
+    InvalidQuantityError,
+    PriceNotFoundError,
+    ValidationError,
+)
 from commercekit.money import Money, to_decimal
-from commercekit.rules import check_customer_id, check_identifier, check_sku, check_text
+from commercekit.rules import (
+    MAX_QUANTITY,
+    check_customer_id,
+    check_identifier,
+    check_sku,
+    check_text,
+)
 
-__all__ = ["Catalog", "CatalogEntry", "Customer", "InMemoryCatalog"]
+__all__ = ["Catalog", "CatalogEntry", "Customer", "InMemoryCatalog", "Variant"]
 
 
 def _names(values: Iterable[str], what: str = "name") -> frozenset[str]:
@@ -116,6 +127,53 @@ def _optional_weight(value: Decimal | int | str | None) -> Decimal | None:
     return weight
 
 
+def _options(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    pairs = value.items() if isinstance(value, Mapping) else value
+    result: dict[str, str] = {}
+    for name, choice in pairs:
+        result[check_identifier(name, name="option name")] = (
+            check_text(choice, name=f"option {name!r}", required=True) or ""
+        )
+    if not result:
+        raise ValidationError("a variant is chosen by at least one option")
+    return tuple(sorted(result.items()))
+
+
+@attrs.frozen
+class Variant:
+    """The SKU inventory stocks for one choice of a product's options.
+
+    A cart line of the product whose options include all of these (``{"size": "M"}``) is held
+    as ``sku`` (see :func:`commercekit.inventory.cart_demand`).
+
+    >>> Variant("TEE-M", {"size": "M"}).options
+    (('size', 'M'),)
+    """
+
+    #: The stocked SKU.
+    sku: str = attrs.field(converter=_sku)
+    #: The options that choose it, as sorted (name, value) pairs.
+    options: tuple[tuple[str, str], ...] = attrs.field(converter=_options)
+
+
+def _variants(value: Iterable[Variant]) -> tuple[Variant, ...]:
+    variants = tuple(value)
+    for variant in variants:
+        if not isinstance(variant, Variant):
+            raise ValidationError(f"variants are Variant values, got {variant!r}")
+    if len({v.sku for v in variants}) != len(variants):
+        raise ValidationError(f"two variants with one SKU: {[v.sku for v in variants]}")
+    return variants
+
+
+def _stock_units(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUANTITY:
+        raise InvalidQuantityError(
+            f"stock_units is a whole number from 1 to {MAX_QUANTITY}, got {value!r}"
+        )
+    return value
+
+
 @attrs.frozen
 class CatalogEntry:
     """What pricing needs to know about one SKU, as the host's catalog tells it.
@@ -162,6 +220,12 @@ class CatalogEntry:
     sold_by_measure: bool = attrs.field(default=False, converter=_sold_by_measure)
     #: The name a receipt shows (``"Assam tea, 1 kg"``), or ``None``; one line of free text.
     name: str | None = attrs.field(default=None, converter=_display_name)
+    #: How many stock units one unit sold is: 1000 for beans sold by the kilogram and
+    #: stocked in grams, 6 for a six-pack stocked as bottles (see
+    #: :func:`commercekit.inventory.cart_demand`).
+    stock_units: int = attrs.field(default=1, converter=_stock_units)
+    #: The SKUs stocked for each choice of options (sizes, colours), if the product has any.
+    variants: tuple[Variant, ...] = attrs.field(default=(), converter=_variants)
 
     @property
     def pricing_key(self) -> str:
