@@ -137,7 +137,7 @@ def check_identifier(value: object, *, name: str) -> str:
     whitespace - sku must not start or end with whitespace, got ' TEE'
     """
     if value.__class__ is _Stored:
-        return value  # type: ignore[return-value]
+        return value
     if not isinstance(value, str):
         raise _refused(name, "not_text", f"must be text, got {_preview(value)}")
     text = str.__str__(value)  # a plain str: a subclass's overrides play no part

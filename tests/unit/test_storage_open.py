@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from commercekit.areas import BUILTIN_AREAS
 from commercekit.cli import main
 from commercekit.errors import ConfigurationError, StorageError
-from commercekit.areas import BUILTIN_AREAS
 from commercekit.inventory import INVENTORY_AREA
 from commercekit.storage import CORE_AREA, DEFAULT_URL, URL_ENV, open_store
 from commercekit.storage._url import check_schema_name, parse_url

@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 Row = tuple[str, str]
-Lines = Mapping[str, int] | Iterable[tuple[str, int]] | Iterable[ReservationLine]
+Lines = (
+    Mapping[str, int | Decimal] | Iterable[tuple[str, int | Decimal]] | Iterable[ReservationLine]
+)
 
 
 def row_order(row: Row) -> tuple[bytes, bytes]:
