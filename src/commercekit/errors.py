@@ -134,8 +134,10 @@ class UnsupportedCurrencyError(CurrencyError):
 class CurrencyMismatchError(ValidationError):
     """Arithmetic or comparison between amounts of two different currencies."""
 
-    def __init__(self, left: str, right: str, operation: str = "combine") -> None:
-        super().__init__(f"cannot {operation} {left} and {right}: currencies differ")
+    def __init__(
+        self, left: str, right: str, operation: str = "combine", *, message: str | None = None
+    ) -> None:
+        super().__init__(message or f"cannot {operation} {left} and {right}: currencies differ")
         #: The currency code of the left operand.
         self.left = left
         #: The currency code of the right operand.

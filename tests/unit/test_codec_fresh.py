@@ -37,7 +37,7 @@ from commercekit.inventory import (
 from commercekit.cart import PricingPolicy
 from commercekit.pricing import (
     Address, CatalogEntry, CouponCode, FlatTaxTable, ItemFilter, PercentOffOrder, PriceTier,
-    Promotion, SpendTier, TaxRate, UsageCount,
+    Promotion, SpendTier, TaxRate, UsageCount, Variant,
 )
 from commercekit.records import IdempotencyRecord, OutboxEvent
 from tests.unit.test_pricing_values import VALUES
@@ -71,6 +71,8 @@ samples = [
     *everything.actions, *everything.conditions, ItemFilter(skus={"A"}, tags={"t"}),
     PriceTier(Money("1.250", "KWD"), "2.5"), SpendTier(Money("10", "USD"), percent=5),
     PricingPolicy(),
+    CatalogEntry("TEE", stock_units=6, variants=[Variant("TEE-M", {"size": "M"})], name="Tee"),
+    Variant("TEE-L", {"size": "L", "fit": "slim"}),
     StockLevel("MUG", "paris", 5, 2, 0),
     StockMovement(1, "MUG", "paris", MovementKind.RECEIVE, 5, "PO-1", None, AT),
     line, Reservation("r1", "cart-1", ReservationStatus.ACTIVE, (line,), "h", AT, AT),

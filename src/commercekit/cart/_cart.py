@@ -168,7 +168,12 @@ class Cart:
 
     def _check_money(self, money: Money | None) -> None:
         if money is not None and money.currency is not self.currency:
-            raise CurrencyMismatchError(self.currency.code, money.currency.code, "price a line")
+            raise CurrencyMismatchError(
+                self.currency.code,
+                money.currency.code,
+                message=f"a line priced in {money.currency.code} cannot go in a cart in "
+                f"{self.currency.code}: currencies differ",
+            )
 
     @property
     def is_guest(self) -> bool:

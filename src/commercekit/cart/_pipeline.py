@@ -55,12 +55,12 @@ def _quantity(line_quantity: int | Decimal, entry: CatalogEntry, line_id: str) -
 
 def _minor(money: Money, currency: Currency, what: str) -> int:
     if money.currency is not currency:
-        error = CurrencyMismatchError(currency.code, money.currency.code, f"price {what}")
-        error.args = (
-            f"cannot add {what} in {money.currency.code} to a cart in {currency.code}:"
+        raise CurrencyMismatchError(
+            currency.code,
+            money.currency.code,
+            message=f"cannot add {what} in {money.currency.code} to a cart in {currency.code}:"
             " currencies differ",
         )
-        raise error
     num, den = money.amount.as_integer_ratio()
     scaled = Fraction(num * 10**currency.minor_units, den)
     if scaled.denominator != 1:

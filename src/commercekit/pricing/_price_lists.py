@@ -147,7 +147,10 @@ class PriceList:
             for tier in tiers:
                 if tier.price.currency is not self.currency:
                     raise CurrencyMismatchError(
-                        self.currency.code, tier.price.currency.code, f"price {key!r} in list"
+                        self.currency.code,
+                        tier.price.currency.code,
+                        message=f"price list {self.id!r} is in {self.currency.code}, but its "
+                        f"price of {key!r} is in {tier.price.currency.code}",
                     )
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError(f"price list {self.id!r} ends before it starts")

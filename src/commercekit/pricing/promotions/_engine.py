@@ -140,7 +140,12 @@ class Engine:
     def units(self, money: Money) -> Fraction:
         """``money`` in (possibly fractional) minor units of the cart's currency."""
         if money.currency is not self.ctx.currency:
-            raise CurrencyMismatchError(self.ctx.currency.code, money.currency.code, "discount")
+            raise CurrencyMismatchError(
+                self.ctx.currency.code,
+                money.currency.code,
+                message=f"a discount in {money.currency.code} cannot apply to a cart in "
+                f"{self.ctx.currency.code}: currencies differ",
+            )
         num, den = money.amount.as_integer_ratio()
         return Fraction(num * self.ctx.scale, den)
 
