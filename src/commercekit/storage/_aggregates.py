@@ -24,13 +24,27 @@ _COLUMNS = "id, version, data"
 
 
 def dumps_canonical(data: Any) -> str:
-    """Canonical JSON text: sorted keys, no spaces, unicode kept, NaN refused."""
+    """Canonical JSON text: sorted keys, no spaces, unicode kept, NaN refused.
+
+    Text that is not valid Unicode (a lone surrogate such as ``"\\ud800"``) is refused here
+    with a :class:`~commercekit.errors.ValidationError`, before a database driver would fail
+    to encode it.
+    """
     try:
-        return json.dumps(
+        text = json.dumps(
             data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"cannot store this value as JSON: {exc}") from exc
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"cannot store text with a lone surrogate (U+{ord(exc.object[exc.start]):04X}):"
+                " it is not valid Unicode"
+            ) from None
+    return text
 
 
 class SqlAggregateRepository(Generic[A]):
