@@ -26,7 +26,7 @@ _COLUMNS = "id, version, data"
 def dumps_canonical(data: Any) -> str:
     """Canonical JSON text: sorted keys, no spaces, unicode kept, NaN refused.
 
-    Text that is not valid Unicode (a lone surrogate such as ``"\\ud800"``) is refused here
+    Text that is not valid Unicode (a lone surrogate, half of a UTF-16 pair) is refused here
     with a :class:`~commercekit.errors.ValidationError`, before a database driver would fail
     to encode it.
     """
