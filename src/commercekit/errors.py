@@ -27,6 +27,7 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   ├── ConstraintError                    a CHECK/UNIQUE/FOREIGN KEY refused a write
     │   ├── NotFoundError (LookupError)        no record with that key
     │   ├── SchemaVersionError                 the database schema is newer or older than usable
+    │   ├── StorageUnavailableError            the server cannot be reached (refused, down)
     │   └── StorageBusyError                   the database stayed locked past the busy timeout
     ├── InventoryError
     │   ├── InsufficientStockError             a reservation would take stock below its floor
@@ -78,6 +79,7 @@ __all__ = [
     "StateTransitionError",
     "StorageBusyError",
     "StorageError",
+    "StorageUnavailableError",
     "UnknownCurrencyError",
     "UnknownLineError",
     "UnknownSkuError",
@@ -230,6 +232,15 @@ class ConstraintError(StorageError):
     Constraints are the second line of defence behind the library's own checks, so this error
     points at a bug or at data changed behind the library's back. The transaction was rolled back.
     """
+
+
+class StorageUnavailableError(StorageError):
+    """The database server cannot be reached (refused, down, unknown host); the reason is said.
+
+    Nothing was sent. Retrying once the server is back succeeds: the store reconnects by itself.
+    """
+
+    retryable = True
 
 
 class StorageBusyError(StorageError):

@@ -83,6 +83,7 @@ def open_store(
     migrate: bool | None = None,
     busy_timeout: float = 30.0,
     pool_size: int = 10,
+    connect_timeout: float | None = None,
     areas: Sequence[Area] | None = None,
 ) -> Store:
     """Open a store.
@@ -91,14 +92,19 @@ def open_store(
     or ``postgresql://user:password@host:port/database``; without one, the
     ``COMMERCEKIT_DATABASE_URL`` environment variable, else ``sqlite:///commercekit.db`` (relative
     to the current directory: processes started in different directories would open different
-    files, so give services an absolute path).
+    files, so give services an absolute path). A SQLite URL may say ``?mode=ro`` (read only:
+    every write transaction is refused), ``?mode=rw`` (the file must exist) or ``?mode=rwc``
+    (the default); any other option is a :class:`~commercekit.errors.ConfigurationError`.
 
     ``schema`` (PostgreSQL only, default ``"commercekit"``) is the schema the tables live in.
     ``migrate``: apply missing migrations on open; by default yes for ``memory://`` and SQLite,
     no for PostgreSQL, whose schema is migrated once per deploy (``commercekit migrate URL``).
     ``busy_timeout`` is how long a write waits for a lock or a pooled connection, in seconds;
-    ``pool_size`` bounds the PostgreSQL connection pool of each process. ``areas`` are the
-    areas whose tables and repositories the store serves (default
+    ``pool_size`` bounds the PostgreSQL connection pool of each process. ``connect_timeout``
+    bounds each new PostgreSQL connection, in whole seconds (at least 2, libpq's minimum); by
+    default the URL's ``connect_timeout`` if it has one, else 5. When the server cannot be used,
+    opening fails within it and says why (``connection refused``, ``database "shop" does not
+    exist``). ``areas`` are the areas whose tables and repositories the store serves (default
     :data:`~commercekit.areas.BUILTIN_AREAS`; the store's own area always comes first).
     """
     parsed = parse_url(url)
@@ -108,6 +114,14 @@ def open_store(
         or not (0 < busy_timeout <= 3600)
     ):
         raise ConfigurationError(f"busy_timeout is seconds in (0, 3600], got {busy_timeout!r}")
+    if connect_timeout is not None and (
+        isinstance(connect_timeout, bool)
+        or not isinstance(connect_timeout, int | float)
+        or not (0 < connect_timeout <= 3600)
+    ):
+        raise ConfigurationError(
+            f"connect_timeout is seconds in (0, 3600], got {connect_timeout!r}"
+        )
     if isinstance(pool_size, bool) or not isinstance(pool_size, int) or not 1 <= pool_size <= 1000:
         raise ConfigurationError(f"pool_size must be an int from 1 to 1000, got {pool_size!r}")
     hint = f"commercekit migrate {parsed.redacted}"
@@ -123,6 +137,7 @@ def open_store(
             schema=schema_name,
             pool_size=pool_size,
             timeout=float(busy_timeout),
+            connect_timeout=None if connect_timeout is None else float(connect_timeout),
         )
     else:
         from commercekit.storage._sqlite import SqliteBackend

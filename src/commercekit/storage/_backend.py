@@ -26,8 +26,13 @@ class Backend(Protocol):
         """Give back the connection from :meth:`acquire` (its transaction has ended)."""
         ...
 
-    def begin(self, conn: Any, *, readonly: bool) -> None:
-        """Start a transaction; a write transaction takes its write lock up front."""
+    def begin(self, conn: Any, *, readonly: bool) -> Any:
+        """Start a transaction; a write transaction takes its write lock up front.
+
+        Returns the connection to use from now on (usually ``conn``; a fresh one when ``conn``
+        turned out to be broken before anything was sent). If this raises, ``conn`` is still
+        the caller's to release.
+        """
         ...
 
     def commit(self, conn: Any, *, readonly: bool) -> None:

@@ -210,7 +210,7 @@ class SqliteBackend:
         if self._memory:
             self._guard.release()
 
-    def begin(self, conn: _Connection, *, readonly: bool) -> None:
+    def begin(self, conn: _Connection, *, readonly: bool) -> _Connection:
         """``BEGIN IMMEDIATE`` for writes (the write lock up front), deferred for reads.
 
         Read transactions run with ``PRAGMA query_only`` on, so a write in one fails. The pragma
@@ -230,6 +230,7 @@ class SqliteBackend:
             conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise self._translate(exc, conn) from exc
+        return conn
 
     def commit(self, conn: _Connection, *, readonly: bool) -> None:
         """Commit; on failure roll back and raise the translated error."""

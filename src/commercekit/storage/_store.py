@@ -182,7 +182,7 @@ class _Scope:
         backend = store._backend
         conn = backend.acquire()
         try:
-            backend.begin(conn, readonly=self._readonly)
+            conn = backend.begin(conn, readonly=self._readonly)
         except BaseException:
             backend.release(conn)
             raise

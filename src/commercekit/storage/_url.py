@@ -64,14 +64,22 @@ class StoreURL:
 
 
 def _redact(url: str) -> str:
+    """``url`` with its password masked, in the user part and in a ``password=`` parameter.
+
+    >>> _redact("postgresql://app:secret@db:5432/shop?password=also&sslmode=require")
+    'postgresql://app:***@db:5432/shop?password=***&sslmode=require'
+    """
     parts = urlsplit(url)
-    if parts.password is None:
+    query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
+    if netloc == parts.netloc and query == parts.query:
         return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def sqlite_uri(path: str, mode: str | None) -> str:
