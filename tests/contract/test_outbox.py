@@ -10,8 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,15 +28,13 @@ from commercekit.records import OutboxEvent
 from commercekit.storage import Store, open_store
 from tests.contract import _outbox_workers as outbox_workers
 from tests.contract import test_storage_processes as storage_processes
+from tests.contract._backends import T0, BackendContract, OnMemory, OnPostgres, OnSqlite
 from tests.contract.test_storage_processes import Target, run_workers, unexpected_errors
 
 target = storage_processes.target  # the same backends: a SQLite file and a PostgreSQL schema
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-Opener = Callable[..., Store]
 
 
 def _append(store: Store, count: int, topic: str = "order.placed") -> list[int]:
@@ -45,21 +42,8 @@ def _append(store: Store, count: int, topic: str = "order.placed") -> list[int]:
         return [tx.repository(OUTBOX).append(topic, {"n": n}) for n in range(count)]
 
 
-class OutboxContract:
-    """What every backend's outbox does. Subclasses provide :meth:`opener`."""
-
-    @pytest.fixture
-    def opener(self) -> Opener:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def clock(self) -> ManualClock:
-        return ManualClock(T0)
-
-    @pytest.fixture
-    def store(self, opener: Opener, clock: ManualClock) -> Iterator[Store]:
-        with opener(clock=clock) as store:
-            yield store
+class OutboxContract(BackendContract):
+    """What every backend's outbox does; a backend mixin provides the store."""
 
     # -- claiming -----------------------------------------------------------------------------
 
@@ -250,18 +234,11 @@ class OutboxContract:
             tx.outbox.claim("relay", lease=MINUTE)
 
 
-class TestMemoryOutbox(OutboxContract):
-    @pytest.fixture
-    def opener(self) -> Opener:
-        return lambda **kw: open_store("memory://", **kw)
+class TestMemoryOutbox(OnMemory, OutboxContract):
+    pass
 
 
-class TestSqliteOutbox(OutboxContract):
-    @pytest.fixture
-    def opener(self, tmp_path: Path) -> Opener:
-        url = f"sqlite:///{tmp_path / 'shop.db'}"
-        return lambda **kw: open_store(url, **kw)
-
+class TestSqliteOutbox(OnSqlite, OutboxContract):
     def test_events_written_before_the_upgrade_can_be_claimed(self, tmp_path: Path) -> None:
         path = tmp_path / "shop.db"
         shutil.copy(FIXTURES / "schema_v2.sqlite", path)  # a commercekit 0.1 database
@@ -275,13 +252,7 @@ class TestSqliteOutbox(OutboxContract):
         assert all(e.claimed_by is None for e in pending)
 
 
-class TestPostgresOutbox(OutboxContract):
-    @pytest.fixture
-    def opener(self, postgres_url: str, postgres_schema: str) -> Opener:
-        return lambda **kw: open_store(
-            postgres_url, schema=postgres_schema, **{"migrate": True, **kw}
-        )
-
+class TestPostgresOutbox(OnPostgres, OutboxContract):
     def test_a_claim_in_flight_is_skipped_not_waited_for(self, store: Store) -> None:
         ids = _append(store, 10)
         claimed = threading.Event()

@@ -6,7 +6,6 @@ A new backend passes when a subclass providing :meth:`StorageContract.open` pass
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -42,8 +41,7 @@ from commercekit.storage import (
     Store,
     open_store,
 )
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+from tests.contract._backends import T0, BackendContract, OnMemory, OnPostgres, OnSqlite, Opener
 
 
 @attrs.frozen
@@ -72,30 +70,15 @@ BASKETS = AggregateKind(
     amount=lambda b: b.total,
 )
 
-Opener = Callable[..., Store]
-
 
 #: Every (area, version) a new database gets, in the order they run.
 ALL_MIGRATIONS = [(a.name, m.version) for a in (CORE_AREA, *BUILTIN_AREAS) for m in a.migrations]
 
 
-class StorageContract:
-    """Behaviour every backend must have. Subclasses provide :meth:`opener`."""
+class StorageContract(BackendContract):
+    """Behaviour every backend must have; a backend mixin provides the store."""
 
     backend = ""
-
-    @pytest.fixture
-    def opener(self) -> Opener:
-        raise NotImplementedError
-
-    @pytest.fixture
-    def clock(self) -> ManualClock:
-        return ManualClock(T0)
-
-    @pytest.fixture
-    def store(self, opener: Opener, clock: ManualClock) -> Iterator[Store]:
-        with opener(clock=clock) as store:
-            yield store
 
     # -- aggregates --------------------------------------------------------------------------
 
@@ -562,21 +545,12 @@ class PersistentStorageContract(StorageContract):
             assert tx.aggregates(BASKETS).get("b1").note == "in flight"
 
 
-class TestMemoryStore(StorageContract):
+class TestMemoryStore(OnMemory, StorageContract):
     backend = "memory"
 
-    @pytest.fixture
-    def opener(self) -> Opener:
-        return lambda **kw: open_store("memory://", **kw)
 
-
-class TestSqliteStore(PersistentStorageContract):
+class TestSqliteStore(OnSqlite, PersistentStorageContract):
     backend = "sqlite"
-
-    @pytest.fixture
-    def opener(self, tmp_path: Path) -> Opener:
-        url = f"sqlite:///{tmp_path / 'shop.db'}"
-        return lambda **kw: open_store(url, **kw)
 
     def test_columns_hold_integers_and_text_never_reals(self, store: Store) -> None:
         with store.transaction() as tx:
@@ -621,14 +595,8 @@ class TestSqliteStore(PersistentStorageContract):
             assert store.migrate() == ALL_MIGRATIONS
 
 
-class TestPostgresStore(PersistentStorageContract):
+class TestPostgresStore(OnPostgres, PersistentStorageContract):
     backend = "postgresql"
-
-    @pytest.fixture
-    def opener(self, postgres_url: str, postgres_schema: str) -> Opener:
-        return lambda **kw: open_store(
-            postgres_url, schema=postgres_schema, **{"migrate": True, **kw}
-        )
 
     def test_an_exhausted_pool_is_a_typed_busy_error(self, opener: Opener) -> None:
         with opener(pool_size=1, busy_timeout=0.3) as store:
