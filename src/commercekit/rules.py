@@ -136,6 +136,15 @@ def check_identifier(value: object, *, name: str) -> str:
     ...     print(exc.reason, "-", exc)
     whitespace - sku must not start or end with whitespace, got ' TEE'
     """
+    if (
+        value.__class__ is str
+        and 0 < len(value) <= MAX_IDENTIFIER_LENGTH
+        and value.isascii()
+        and value.isprintable()
+        and value[0] != " "
+        and value[-1] != " "
+    ):
+        return value  # the common case, in one pass: printable ASCII is NFC and has no controls
     if value.__class__ is _Stored:
         return value
     if not isinstance(value, str):

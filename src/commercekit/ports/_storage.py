@@ -36,13 +36,14 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class RepositoryKey(Generic[R_co]):
     """Names one kind of repository; ``tx.repository(key)`` returns it, typed.
 
     An area declares a key beside the Protocol of its repository and registers a factory for
     it (see :class:`~commercekit.ports.Area`), so the transaction never lists repositories by
-    name. ``name`` is also the transaction's shorthand attribute (``tx.stock``).
+    name. ``name`` is also the transaction's shorthand attribute (``tx.stock``). Keys compare
+    by identity: each is one module-level value.
 
     >>> from commercekit.ports import STOCK
     >>> STOCK.name

@@ -60,7 +60,7 @@ class SqlAggregateRepository(Generic[A]):
     def __init__(self, tx: Transaction, kind: AggregateKind[A]) -> None:
         self._tx = tx
         self._kind = kind
-        self._converter = kind.converter or tx.store.converter
+        self._converter = kind.converter or tx._store.converter
 
     def _dump(self, aggregate: A) -> str:
         return dumps_canonical(self._kind.unstructure(aggregate, self._converter))

@@ -6,7 +6,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -38,46 +37,6 @@ class _Connection(sqlite3.Connection):
     """A connection that remembers whether ``PRAGMA query_only`` is on (it starts off)."""
 
     query_only = False
-
-
-class _Cursor:
-    """A :mod:`sqlite3` cursor whose reads raise commercekit errors too.
-
-    SQLite reports some failures (a damaged page, say) only when a row is fetched, after
-    ``execute`` has returned.
-    """
-
-    __slots__ = ("_backend", "_conn", "_cursor")
-
-    def __init__(self, backend: SqliteBackend, conn: _Connection, cursor: sqlite3.Cursor) -> None:
-        self._backend = backend
-        self._conn = conn
-        self._cursor = cursor
-
-    @property
-    def rowcount(self) -> int:
-        """Rows the statement changed."""
-        return self._cursor.rowcount
-
-    def fetchone(self) -> Any:
-        """The next row, or ``None``."""
-        try:
-            return self._cursor.fetchone()
-        except sqlite3.Error as exc:
-            raise self._backend.translate(exc, self._conn) from exc
-
-    def fetchall(self) -> list[Any]:
-        """The remaining rows."""
-        try:
-            return self._cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise self._backend.translate(exc, self._conn) from exc
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.fetchone, None)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cursor, name)
 
 
 def _error_name(exc: sqlite3.Error) -> str:
@@ -248,7 +207,7 @@ class SqliteBackend:
     def execute(self, conn: _Connection, sql: str, params: Params) -> Cursor:
         """Run one statement; driver errors come out as commercekit errors."""
         try:
-            return _Cursor(self, conn, conn.execute(sql, params))
+            return conn.execute(sql, params)
         except (sqlite3.Error, OverflowError) as exc:
             raise self._translate(exc, conn) from exc
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import cattrs
 
 from commercekit.clock import SystemClock
-from commercekit.errors import ConfigurationError, StorageError
+from commercekit.errors import CommerceError, ConfigurationError, StorageError
 from commercekit.ports import AggregateKind, Area, Clock, RepositoryKey
 from commercekit.records import PruneReport
 from commercekit.storage._aggregates import SqlAggregateRepository
@@ -54,7 +54,7 @@ class Transaction:
         self._now: datetime | None = None
         self._failed: BaseException | None = None
         self._db_now: Any = None
-        self._repos: dict[RepositoryKey[Any], Any] = {}
+        self._repos: dict[RepositoryKey[Any], Any] | None = None
 
     @property
     def store(self) -> Store:
@@ -115,7 +115,10 @@ class Transaction:
         Built once per transaction. An unknown key is a
         :class:`~commercekit.errors.ConfigurationError` naming the registered ones.
         """
-        repo = self._repos.get(key)
+        repos = self._repos
+        if repos is None:
+            repos = self._repos = {}
+        repo = repos.get(key)
         if repo is None:
             factory = self._store._factories.get(key)
             if factory is None:
@@ -123,7 +126,7 @@ class Transaction:
                     f"no area of this store registers the repository {key.name!r}; "
                     f"registered: {sorted(k.name for k in self._store._factories)}"
                 )
-            repo = self._repos[key] = factory(self)
+            repo = repos[key] = factory(self)
         result: R = repo
         return result
 
@@ -198,8 +201,17 @@ class _Scope:
     ) -> None:
         tx = self._tx
         assert tx is not None  # __enter__ succeeded
+        # A driver error raised while rows were fetched (SQLite reports a damaged page only
+        # then) left the repository untranslated: translate it here, off the hot path.
+        translated = (
+            None if exc is None or isinstance(exc, CommerceError) else tx._backend.translate(exc)
+        )
+        if translated is exc:
+            translated = None
         if self._savepoint is not None:
             tx._end_savepoint(self._savepoint, failed=exc_type is not None)
+            if translated is not None:
+                raise translated from exc
             return
         store = self._store
         backend = store._backend
@@ -207,6 +219,8 @@ class _Scope:
         try:
             if exc_type is not None:
                 backend.rollback(tx._conn, readonly=self._readonly)
+                if translated is not None:
+                    raise translated from exc
             elif tx._failed is not None:
                 backend.rollback(tx._conn, readonly=self._readonly)
                 raise StorageError(
