@@ -21,7 +21,9 @@ def _customer_id(cart: Cart) -> str | None:
 
 
 #: How carts are stored: a versioned aggregate indexed by customer.
-CART_KIND: AggregateKind[Cart] = AggregateKind("cart", Cart, customer_id=_customer_id)
+CART_KIND: AggregateKind[Cart] = AggregateKind(
+    "cart", Cart, customer_id=_customer_id, loose_ids=True
+)
 
 
 class CartService:

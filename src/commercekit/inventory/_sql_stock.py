@@ -189,8 +189,11 @@ class SqlStockRepository:
         )
 
     def reserve(self, sku: str, location: str, quantity: int) -> bool:
-        """Hold ``quantity`` if available stock stays at or above the floor; ``False`` if not."""
-        sku, location = _key(sku, location)
+        """Hold ``quantity`` if available stock stays at or above the floor; ``False`` if not.
+
+        ``sku`` and ``location`` are taken as stored (this runs once per row of every
+        reservation): a row spelled another way is simply not found.
+        """
         check_count(quantity)
         updated = self._tx.execute(
             "UPDATE ck_stock_levels SET reserved = reserved + ?, updated_at = ?"
@@ -201,7 +204,6 @@ class SqlStockRepository:
 
     def unreserve(self, sku: str, location: str, quantity: int) -> None:
         """Give back ``quantity`` held by :meth:`reserve`."""
-        sku, location = _key(sku, location)
         check_count(quantity)
         updated = self._tx.execute(
             "UPDATE ck_stock_levels SET reserved = reserved - ?, updated_at = ?"
@@ -215,7 +217,6 @@ class SqlStockRepository:
         self, sku: str, location: str, quantity: int, *, reference: str | None = None
     ) -> StockLevel:
         """Turn ``quantity`` held by :meth:`reserve` into a sale: on hand and reserved both drop."""
-        sku, location = _key(sku, location)
         check_count(quantity)
         row = self._tx.execute(
             "UPDATE ck_stock_levels SET on_hand = on_hand - ?, reserved = reserved - ?,"

@@ -70,6 +70,10 @@ class AggregateKind(Generic[A]):
     status: Callable[[A], str | None] | None = None
     amount: Callable[[A], Money | None] | None = None
     converter: cattrs.Converter | None = attrs.field(default=None, eq=False, repr=False)
+    #: Whether stored documents may hold identifiers that only older, looser rules accepted
+    #: (carts saved by commercekit 0.1): they load as stored (see
+    #: :func:`commercekit.rules.stored_values`). Off for kinds that never had looser rules.
+    loose_ids: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not attrs.has(self.type):

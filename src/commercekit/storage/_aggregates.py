@@ -66,6 +66,8 @@ class SqlAggregateRepository(Generic[A]):
         return dumps_canonical(self._kind.unstructure(aggregate, self._converter))
 
     def _load(self, text: str, version: int) -> A:
+        if not self._kind.loose_ids:
+            return self._kind.load(text, version, self._converter)
         # What was stored under older, looser identifier rules loads as it was stored.
         token = stored_values()
         try:

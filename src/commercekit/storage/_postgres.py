@@ -21,6 +21,7 @@ from commercekit.errors import (
     StorageBusyError,
     StorageError,
     StorageUnavailableError,
+    ValidationError,
 )
 from commercekit.storage._backend import Cursor, Params
 from commercekit.storage._process import PROCESS
@@ -312,6 +313,8 @@ class PostgresBackend:
             return conn.execute(text, params)
         except (psycopg.Error, OverflowError) as exc:
             raise self.translate(exc) from exc
+        except UnicodeEncodeError as exc:
+            raise ValidationError(f"text that is not valid Unicode: {exc.reason}") from None
 
     def lock_for_migration(self, conn: psycopg.Connection[Any]) -> None:
         """Take a transaction-scoped advisory lock for this schema, then make sure it exists."""

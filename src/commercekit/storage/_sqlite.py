@@ -16,6 +16,7 @@ from commercekit.errors import (
     ConstraintError,
     StorageBusyError,
     StorageError,
+    ValidationError,
 )
 from commercekit.storage._backend import Cursor, Params
 from commercekit.storage._process import PROCESS
@@ -210,6 +211,8 @@ class SqliteBackend:
             return conn.execute(sql, params)
         except (sqlite3.Error, OverflowError) as exc:
             raise self._translate(exc, conn) from exc
+        except UnicodeEncodeError as exc:
+            raise ValidationError(f"text that is not valid Unicode: {exc.reason}") from None
 
     def lock_for_migration(self, conn: _Connection) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already holds the database's only write lock."""
