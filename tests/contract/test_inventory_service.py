@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from commercekit import open_store
 from commercekit.clock import ManualClock
 from commercekit.errors import (
     CommerceError,
@@ -38,35 +36,7 @@ from commercekit.inventory import (
 from commercekit.rules import MAX_QUANTITY
 from commercekit.storage import Store
 from tests._inventory import audit
-
-START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store_and_clock(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[Store, ManualClock]]:
-    clock = ManualClock(START)
-    if request.param == "memory":
-        store = open_store("memory://", clock=clock)
-    elif request.param == "sqlite":
-        store = open_store(f"sqlite:///{tmp_path / 'inv.db'}", clock=clock)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        schema = request.getfixturevalue("postgres_schema")
-        store = open_store(url, schema=schema, clock=clock, migrate=True)
-    with store:
-        yield store, clock
-
-
-@pytest.fixture
-def store(store_and_clock: tuple[Store, ManualClock]) -> Store:
-    return store_and_clock[0]
-
-
-@pytest.fixture
-def clock(store_and_clock: tuple[Store, ManualClock]) -> ManualClock:
-    return store_and_clock[1]
+from tests.contract._backends import T0 as START
 
 
 @pytest.fixture

@@ -7,36 +7,18 @@ and retrying it added the stock twice. Under a key, a retry replays: nothing mov
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from commercekit import open_store
-from commercekit.clock import ManualClock
 from commercekit.errors import IdempotencyConflictError, InvalidIdentifierError
 from commercekit.inventory import InventoryService, MovementKind
 from commercekit.storage import Store
 from tests._inventory import audit
 
 SPAWN = multiprocessing.get_context("spawn")
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
-    if request.param == "memory":
-        opened = open_store("memory://", clock=clock)
-    elif request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path / 'keys.db'}", clock=clock)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        schema = request.getfixturevalue("postgres_schema")
-        opened = open_store(url, schema=schema, clock=clock, migrate=True)
-    with opened:
-        yield opened
 
 
 def test_a_retried_receipt_counts_once(store: Store) -> None:

@@ -329,8 +329,13 @@ class Store:
         """
         return _Scope(self, readonly)
 
-    def _check_schema(self) -> None:
-        check_schema(self.schema_state(), url=self.url, areas=self.areas, hint=self._migrate_hint)
+    def _check_schema(self, state: SchemaState | None = None) -> None:
+        check_schema(
+            state if state is not None else self.schema_state(),
+            url=self.url,
+            areas=self.areas,
+            hint=self._migrate_hint,
+        )
         self._schema_checked = True
 
     def schema_state(self) -> SchemaState:
@@ -346,7 +351,7 @@ class Store:
         """
         state = self.schema_state()
         if state.areas and not pending(state, self.areas):
-            self._check_schema()
+            self._check_schema(state)  # the state just read: no second read
             return []
         with _Scope(self, readonly=False, check=False) as tx:
             done = migrate(self._backend, tx._conn, tx.now(), self.areas)
