@@ -23,15 +23,14 @@ from commercekit.cart import Cart, ShippingRate, price_cart
 from commercekit.pricing import (
     AmountOffOrder,
     CatalogEntry,
-    FlatTaxTable,
     ItemFilter,
     Lane,
     PercentOffItems,
     PercentOffShipping,
     Promotion,
     SubtotalAtLeast,
-    TaxRate,
 )
+from commercekit.tax import FlatTaxTable, TaxRate
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 CENT = Decimal("0.01")

@@ -15,14 +15,13 @@ from commercekit.pricing import (
     BuyXGetY,
     CatalogEntry,
     CouponCode,
-    FlatTaxTable,
     ItemFilter,
     Lane,
     PercentOffShipping,
     Promotion,
     SubtotalAtLeast,
-    TaxRate,
 )
+from commercekit.tax import FlatTaxTable, TaxRate
 
 
 def usd(amount: str) -> Money:

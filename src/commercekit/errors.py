@@ -38,7 +38,12 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   └── CouponError                        a refused coupon, with the reason
     ├── PaymentError
     │   └── PaymentDeclinedError               the gateway refused the payment
+    ├── TaxError
+    │   ├── TaxTableError (ValueError)         a tax rule table that cannot be built
+    │   └── TaxAddressError (ValueError)       an address tax cannot be computed for
     ├── GatewayError                           a gateway or external service failed
+    │   ├── TaxServiceError (TaxError)         a tax service refused or garbled a request
+    │   └── TaxUnavailableError (TaxError)     a tax service cannot answer now: never zero tax
     └── StateTransitionError                   an illegal move in a state machine
 
 Errors carry structured context as attributes (for example :attr:`CurrencyMismatchError.left`)
@@ -80,6 +85,11 @@ __all__ = [
     "StorageBusyError",
     "StorageError",
     "StorageUnavailableError",
+    "TaxAddressError",
+    "TaxError",
+    "TaxServiceError",
+    "TaxTableError",
+    "TaxUnavailableError",
     "UnknownCurrencyError",
     "UnknownLineError",
     "UnknownSkuError",
@@ -327,7 +337,58 @@ class PaymentDeclinedError(PaymentError):
 
 
 class GatewayError(CommerceError):
-    """A gateway or external service failed or timed out; never read as success or zero."""
+    """A gateway or external service failed or timed out; never read as success or zero.
+
+    :attr:`provider` names the service (``"taxjar"``), :attr:`code` is the provider's own
+    error code or HTTP status text, :attr:`status` the HTTP status (``None`` when no answer
+    came), and :attr:`retryable` whether the same call may succeed later.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.code = code
+        self.status = status
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class TaxError(CommerceError):
+    """Base for tax errors."""
+
+
+class TaxTableError(TaxError, ValidationError):
+    """A tax rule table that cannot be built; raised when it is built, never at checkout.
+
+    Overlapping validity for one zone and category, an unknown country or subdivision code,
+    a rate outside [0, 1).
+    """
+
+
+class TaxAddressError(TaxError, ValidationError):
+    """An address tax cannot be computed for: none where one is needed, or an unknown ZIP."""
+
+
+class TaxServiceError(GatewayError, TaxError):
+    """A tax service refused the request (4xx) or answered something unreadable: do not retry."""
+
+
+class TaxUnavailableError(GatewayError, TaxError):
+    """A tax service cannot answer now (timeout, 429, 5xx) and there is no fallback.
+
+    Tax is never silently zero: the shop's fallback policy either answers from local rules
+    or raises this.
+    """
+
+    retryable = True
 
 
 class StateTransitionError(CommerceError):

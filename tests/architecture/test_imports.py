@@ -30,6 +30,8 @@ LAYERS: dict[str, int] = {
     "commercekit.clock": BASE,
     "commercekit.rules": BASE,
     "commercekit.records": BASE,
+    "commercekit.address": BASE,
+    "commercekit.tax": CORE,
     "commercekit.pricing": CORE,
     "commercekit.pricing._sql_usage": ADAPTERS,
     "commercekit.pricing._area": ADAPTERS,

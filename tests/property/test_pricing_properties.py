@@ -33,7 +33,6 @@ from commercekit.pricing import (
     CouponCode,
     Customer,
     FixedPrice,
-    FlatTaxTable,
     ItemFilter,
     Lane,
     PercentOffItems,
@@ -47,10 +46,10 @@ from commercekit.pricing import (
     SpendTier,
     Stacking,
     SubtotalAtLeast,
-    TaxRate,
     TieredSpend,
     UsageCounts,
 )
+from commercekit.tax import FlatTaxTable, TaxRate
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 SKUS = ["A", "B", "C", "D", "E", "F"]

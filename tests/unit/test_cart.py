@@ -11,6 +11,7 @@ import cattrs
 import pytest
 
 from commercekit import Money, errors
+from commercekit.address import Address
 from commercekit.cart import (
     MAX_QUANTITY,
     Cart,
@@ -21,7 +22,6 @@ from commercekit.cart import (
     merge_carts,
 )
 from commercekit.codec import make_json_converter
-from commercekit.pricing import Address
 
 
 def test_add_same_key_sums_and_options_make_distinct_lines() -> None:

@@ -27,17 +27,22 @@ from decimal import Decimal
 
 import attrs
 
-import commercekit.cart, commercekit.inventory, commercekit.pricing, commercekit.records
+import commercekit.address, commercekit.cart, commercekit.inventory, commercekit.pricing
+import commercekit.records, commercekit.tax
 from commercekit import Money
-from commercekit.cart import Cart, ShippingRate, price_cart
+from commercekit.cart import Cart, ShippingRate, prepare_cart, price_cart
 from commercekit.inventory import (
     MovementKind, PolicyKind, Reservation, ReservationLine, ReservationStatus, StockLevel,
     StockMovement, StockPolicy,
 )
 from commercekit.cart import PricingPolicy
+from commercekit.address import Address
 from commercekit.pricing import (
-    Address, CatalogEntry, CouponCode, FlatTaxTable, ItemFilter, PercentOffOrder, PriceTier,
-    Promotion, SpendTier, TaxRate, UsageCount, Variant,
+    CatalogEntry, CouponCode, ItemFilter, PercentOffOrder, PriceTier, Promotion, SpendTier,
+    UsageCount, Variant,
+)
+from commercekit.tax import (
+    FlatTaxTable, ItemTax, Seller, TaxAmount, TaxBuyer, TaxNote, TaxRate, TaxResult,
 )
 from commercekit.records import IdempotencyRecord, OutboxEvent
 from tests.unit.test_pricing_values import VALUES
@@ -61,12 +66,20 @@ breakdown = price_cart(
     tax=FlatTaxTable({}, default=TaxRate("VAT", "0.2", "FR")),
 )
 everything = VALUES[-1]
+prepared = prepare_cart(cart, catalog, at=AT, shipping=ShippingRate("std", Money("4.90", "EUR")),
+                        seller=Seller("DE", Address("DE", postal_code="10115"), {"FR"}))
+request = attrs.evolve(prepared.tax_request,
+                       buyer=TaxBuyer("ada", False, "CERT-1", "FR40303265045", True))
+amount = TaxAmount("VAT", "FR", Decimal("0.2"), False, 198, "flat")
+result = TaxResult([ItemTax("l1", (amount,), -3)], [TaxNote("export", "Export: zero-rated")])
 line = ReservationLine("MUG", "paris", 2)
 samples = [
     *VALUES, cart, *cart.lines, breakdown, *breakdown.lines, *breakdown.promotions,
     *[a for l in breakdown.lines for a in l.adjustments], breakdown.shipping,
     *[t for l in breakdown.lines for t in l.tax_lines], *breakdown.coupons,
     cart.shipping_address, TaxRate("VAT", "0.2", "FR"),
+    request, *request.items, request.shipping, request.seller, request.buyer, result,
+    *result.items, amount, *result.notes, FlatTaxTable({"food": TaxRate("VAT", "0.055")}),
     ShippingRate("standard", Money("4.90", "EUR")),
     *everything.actions, *everything.conditions, ItemFilter(skus={"A"}, tags={"t"}),
     PriceTier(Money("1.250", "KWD"), "2.5"), SpendTier(Money("10", "USD"), percent=5),
@@ -90,7 +103,8 @@ for sample in samples:
 models = {
     getattr(module, name)
     for module in (
-        commercekit.cart, commercekit.inventory, commercekit.pricing, commercekit.records
+        commercekit.address, commercekit.cart, commercekit.inventory, commercekit.pricing,
+        commercekit.records, commercekit.tax,
     )
     for name in module.__all__
     if isinstance(getattr(module, name), type) and attrs.has(getattr(module, name))
@@ -103,7 +117,7 @@ print(json.dumps({
 """
 
 # Exported attrs classes that are results, never stored or sent: computed on demand.
-NOT_MODELS = {"PriceChange", "PruneReport", "ResolvedPrice"}
+NOT_MODELS = {"ItemRates", "PreparedCart", "PriceChange", "PruneReport", "ResolvedPrice"}
 
 
 def test_a_converter_built_first_round_trips_every_model() -> None:

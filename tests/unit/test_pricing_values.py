@@ -26,7 +26,6 @@ from commercekit.pricing import (
     DateWindow,
     FirstOrder,
     FixedPrice,
-    FlatTaxTable,
     InMemoryCatalog,
     ItemFilter,
     Lane,
@@ -42,13 +41,13 @@ from commercekit.pricing import (
     Stacking,
     StaticExchangeRates,
     SubtotalAtLeast,
-    TaxRate,
     TieredSpend,
     UsageCounts,
     convert,
     generate_coupon_codes,
     resolve_price,
 )
+from commercekit.tax import FlatTaxTable, TaxRate
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from commercekit.cart._cart import Cart, CartLine, line_id, merge_carts
 from commercekit.cart._codec import register_cart_hooks
 from commercekit.cart._coupons import check_coupon
 from commercekit.cart._metadata import Metadata
-from commercekit.cart._pipeline import price_cart
+from commercekit.cart._pipeline import PreparedCart, prepare_cart, price_cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
 from commercekit.cart._quantity import MAX_QUANTITY, MAX_QUANTITY_PLACES, Quantity, check_quantity
 from commercekit.cart._service import CART_KIND, CartService
@@ -56,6 +56,8 @@ __all__ = [
     "consume_promotions",
     "line_id",
     "merge_carts",
+    "PreparedCart",
+    "prepare_cart",
     "price_cart",
     "price_changes",
     "read_usage_counts",

@@ -18,10 +18,10 @@ from commercekit.cart._breakdown import (
 )
 from commercekit.cart._cart import Cart
 from commercekit.cart._policy import PricingPolicy, ShippingRate
-from commercekit.cart._taxes import Taxed
-from commercekit.money import CTX, Money, cash_round
-from commercekit.pricing import CouponRefusal, ResolvedPrice, TaxRate, UsageCounts
-from commercekit.pricing.promotions import SHIPPING_KEY, Outcome, Row, Shipment
+from commercekit.money import CTX, Currency, Money, cash_round
+from commercekit.pricing import CouponRefusal, ResolvedPrice, UsageCounts
+from commercekit.pricing.promotions import Outcome, Row, Shipment
+from commercekit.tax import SHIPPING_ITEM, ItemTax, TaxNote
 
 __all__ = ["assemble", "price_changes"]
 
@@ -34,7 +34,8 @@ def assemble(
     prices: list[ResolvedPrice],
     shipment: Shipment | None,
     shipping: ShippingRate | None,
-    taxes: Taxed,
+    taxes: dict[str, ItemTax],
+    notes: tuple[TaxNote, ...],
     outcomes: list[Outcome],
     usage: UsageCounts,
 ) -> Breakdown:
@@ -42,8 +43,7 @@ def assemble(
     labels = {outcome.promotion.id: outcome.promotion.label for outcome in outcomes}
     inclusive = policy.prices_include_tax
     lines: list[LineBreakdown] = []
-    subtotal = discount = tax_total = grand = 0
-    no_tax: list[tuple[TaxRate, int]] = []
+    subtotal = discount = tax_total = adjusted = grand = 0
     for line, row, price in zip(cart.lines, rows, prices, strict=True):
         adjustments = tuple(
             [
@@ -51,15 +51,10 @@ def assemble(
                 for pid, amount in row.adjustments.items()
             ]
         )
-        line_tax = taxes.get(row.id, no_tax)
-        taxed = 0
-        tax_lines = []
-        for rate, amount in line_tax:
-            taxed += amount
-            tax_lines.append(TaxLine(rate.name, rate.jurisdiction, rate.rate, amount, currency))
+        tax_lines, taxed, adjustment = _tax_lines(taxes.get(row.id), currency)
         remaining = row.remaining
         line_discount = row.subtotal - remaining
-        total = remaining if inclusive else remaining + taxed
+        total = remaining + adjustment if inclusive else remaining + taxed
         lines.append(
             LineBreakdown(
                 row.id,
@@ -74,18 +69,19 @@ def assemble(
                 tuple(tax_lines),
                 taxed,
                 total,
+                adjustment,
             )
         )
         subtotal += row.subtotal
         discount += line_discount
         tax_total += taxed
+        adjusted += adjustment
         grand += total
     shipping_part = None
     shipping_amount = 0
     if shipment is not None and shipping is not None:
-        ship_tax = taxes.get(SHIPPING_KEY, no_tax)
-        taxed = sum(amount for _, amount in ship_tax)
-        total = shipment.remaining if inclusive else shipment.remaining + taxed
+        tax_lines, taxed, adjustment = _tax_lines(taxes.get(SHIPPING_ITEM), currency)
+        total = shipment.remaining + adjustment if inclusive else shipment.remaining + taxed
         shipping_part = ShippingBreakdown(
             shipping.method,
             currency,
@@ -95,13 +91,15 @@ def assemble(
                 for pid, amount in shipment.adjustments.items()
             ),
             shipment.amount - shipment.remaining,
-            tuple(TaxLine(r.name, r.jurisdiction, r.rate, a, currency) for r, a in ship_tax),
+            tax_lines,
             taxed,
             total,
+            adjustment,
         )
         shipping_amount = shipment.amount
         discount += shipment.amount - shipment.remaining
         tax_total += taxed
+        adjusted += adjustment
         grand += total
     rounding = 0
     if policy.cash_rounding is not None:
@@ -126,7 +124,20 @@ def assemble(
             for o in outcomes
         ),
         coupons=_coupon_statuses(cart.coupons, outcomes, usage),
+        tax_adjustment_total_minor=adjusted,
+        tax_notes=notes,
     )
+
+
+def _tax_lines(item: ItemTax | None, currency: Currency) -> tuple[tuple[TaxLine, ...], int, int]:
+    """(tax lines, their sum, the adjustment) of one item's answer."""
+    if item is None:
+        return (), 0, 0
+    lines = tuple(
+        TaxLine(t.name, t.jurisdiction, t.rate, t.amount_minor, currency, t.compound, t.source)
+        for t in item.lines
+    )
+    return lines, sum(line.amount_minor for line in lines), item.adjustment_minor
 
 
 def _coupon_statuses(

@@ -6,12 +6,20 @@ name without the suffix (``line.total_minor == 1999``, ``line.total == Money("19
 "USD")``). Unit prices are Money: they may be finer than the minor unit (a price per gram).
 The parts add up exactly:
 
-- a line's ``total`` is ``subtotal - discount_total`` plus ``tax_total`` when prices exclude
-  tax (when they include it, the tax lines say how much of the total is tax);
+- a line's ``total`` is ``subtotal - discount_total + tax_adjustment``, plus ``tax_total``
+  when prices exclude tax (when they include it, the tax lines say how much of the total is
+  tax). ``tax_adjustment`` is zero unless a tax-inclusive price was restated for the buyer:
+  minus the included tax for an exempt or zero-rated buyer (who pays the net price), or the
+  difference a destination's rate makes when a shop keeps net prices constant;
 - shipping's ``total`` is built the same way from its ``amount``;
 - the cart's ``grand_total`` is the sum of the line totals, the shipping total and
   ``rounding`` (cash rounding, else zero), and equally ``subtotal + shipping -
-  discount_total`` (+ ``tax_total`` when prices exclude tax) ``+ rounding``.
+  discount_total + tax_adjustment_total`` (+ ``tax_total`` when prices exclude tax)
+  ``+ rounding``.
+
+Promotion thresholds (a minimum subtotal, a spend tier) are judged on the prices as stated,
+before tax and before any tax adjustment: an exempt customer qualifies for the same
+promotions as any other.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from commercekit.cart._quantity import Quantity
 from commercekit.errors import UnknownLineError
 from commercekit.money import CTX, Currency, Money
 from commercekit.pricing import CouponRefusal
+from commercekit.tax import TaxNote
 
 _trusted = Money.from_trusted
 
@@ -66,7 +75,7 @@ class Adjustment:
 
 @attrs.frozen
 class TaxLine:
-    """One tax on a line or on shipping."""
+    """One tax on a line or on shipping, with the source that computed it."""
 
     #: The tax's name (``"VAT"``).
     name: str
@@ -78,6 +87,10 @@ class TaxLine:
     amount_minor: int
     #: The currency.
     currency: Currency
+    #: Whether it was levied on the amount plus the item's other taxes.
+    compound: bool = False
+    #: Who computed it (``"flat"``, ``"eu-vat:TEDB-2026-01-01"``, ``"taxjar"``).
+    source: str = ""
 
     @property
     def amount(self) -> Money:
@@ -113,11 +126,18 @@ class LineBreakdown:
     tax_total_minor: int
     #: What the line costs (see the module docs).
     total_minor: int
+    #: The change tax made to a tax-inclusive price (see the module docs), in minor units.
+    tax_adjustment_minor: int = 0
 
     @property
     def subtotal(self) -> Money:
         """``unit_price * quantity``, rounded to the minor unit."""
         return _money(self.subtotal_minor, self.unit_price.currency)
+
+    @property
+    def tax_adjustment(self) -> Money:
+        """The change tax made to a tax-inclusive price (see the module docs)."""
+        return _money(self.tax_adjustment_minor, self.unit_price.currency)
 
     @property
     def discount_total(self) -> Money:
@@ -155,6 +175,13 @@ class ShippingBreakdown:
     tax_total_minor: int
     #: What shipping costs (see the module docs).
     total_minor: int
+    #: The change tax made to a tax-inclusive rate (see the module docs), in minor units.
+    tax_adjustment_minor: int = 0
+
+    @property
+    def tax_adjustment(self) -> Money:
+        """The change tax made to a tax-inclusive rate (see the module docs)."""
+        return _money(self.tax_adjustment_minor, self.currency)
 
     @property
     def amount(self) -> Money:
@@ -259,6 +286,15 @@ class Breakdown:
     promotions: tuple[PromotionOutcome, ...]
     #: One per coupon code on the cart.
     coupons: tuple[CouponStatus, ...]
+    #: Every tax adjustment, lines and shipping (see the module docs).
+    tax_adjustment_total_minor: int = 0
+    #: Notes on the tax treatment for the invoice (a reverse charge, an export).
+    tax_notes: tuple[TaxNote, ...] = ()
+
+    @property
+    def tax_adjustment_total(self) -> Money:
+        """Every tax adjustment, lines and shipping (see the module docs)."""
+        return _money(self.tax_adjustment_total_minor, self.currency)
 
     @property
     def subtotal(self) -> Money:

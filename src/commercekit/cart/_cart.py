@@ -10,11 +10,12 @@ from urllib.parse import quote
 
 import attrs
 
+from commercekit.address import Address
 from commercekit.cart._metadata import Metadata, to_metadata
 from commercekit.cart._quantity import Quantity, add_quantities, check_quantity
 from commercekit.errors import CurrencyMismatchError, UnknownLineError, ValidationError
 from commercekit.money import Currency, Money, get_currency
-from commercekit.pricing import Address, normalize_code
+from commercekit.pricing import normalize_code
 from commercekit.rules import check_customer_id, check_identifier, check_sku
 
 __all__ = ["Cart", "CartLine", "line_id", "merge_carts"]

@@ -12,11 +12,14 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
+
+from commercekit.address import Address
 from commercekit.cart._assemble import assemble
 from commercekit.cart._breakdown import Breakdown
 from commercekit.cart._cart import Cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
-from commercekit.cart._taxes import compute_taxes
+from commercekit.cart._taxes import NO_TAX, checked_result, tax_request
 from commercekit.clock import ensure_utc
 from commercekit.errors import (
     CurrencyMismatchError,
@@ -32,15 +35,15 @@ from commercekit.pricing import (
     PriceList,
     Promotion,
     ResolvedPrice,
-    TaxCalculator,
     UsageCounts,
     applicable_price_lists,
     resolve_price,
     resolve_price_in_lists,
 )
-from commercekit.pricing.promotions import Row, Shipment, run_promotions
+from commercekit.pricing.promotions import Outcome, Row, Shipment, run_promotions
+from commercekit.tax import Seller, TaxCalculator, TaxRequest, TaxResult
 
-__all__ = ["price_cart"]
+__all__ = ["PreparedCart", "prepare_cart", "price_cart"]
 
 
 def _quantity(line_quantity: int | Decimal, entry: CatalogEntry, line_id: str) -> int | Decimal:
@@ -81,6 +84,8 @@ def price_cart(
     shipping: ShippingRate | None = None,
     exchange_rates: ExchangeRates | None = None,
     policy: PricingPolicy | None = None,
+    seller: Seller | None = None,
+    ship_from: Address | None = None,
 ) -> Breakdown:
     """Price ``cart`` at time ``at`` from plain data; no I/O, no clock, no side effects.
 
@@ -88,8 +93,96 @@ def price_cart(
     <commercekit.ports.Catalog.get_entries>` returns). ``customer`` defaults to a customer
     with the cart's ``customer_id`` and no group. ``usage`` holds the promotion usage counts
     read from the store; ``tax`` (a :class:`~commercekit.ports.TaxCalculator` that answers
-    from memory) and ``shipping`` are optional. The same inputs always give the same
-    breakdown, whatever the order of the cart's lines.
+    from memory), ``seller`` (who sells, for tax), ``ship_from`` (where the goods leave from;
+    the seller's address by default) and ``shipping`` are optional. The same inputs always
+    give the same breakdown, whatever the order of the cart's lines.
+
+    It is :func:`prepare_cart` followed by :meth:`PreparedCart.finish` with the calculator's
+    answer; a service that asks a remote tax service calls the two halves itself.
+    """
+    prepared = prepare_cart(
+        cart,
+        catalog,
+        at=at,
+        customer=customer,
+        price_lists=price_lists,
+        promotions=promotions,
+        usage=usage,
+        shipping=shipping,
+        exchange_rates=exchange_rates,
+        policy=policy,
+        seller=seller,
+        ship_from=ship_from,
+    )
+    if tax is None:
+        return prepared.finish(None)
+    return prepared.finish(tax.calculate(prepared.tax_request))
+
+
+@attrs.frozen
+class PreparedCart:
+    """A cart priced up to its taxable amounts: the first pure half of :func:`price_cart`.
+
+    :attr:`tax_request` is what to ask a :class:`~commercekit.ports.TaxCalculator`;
+    :meth:`finish` builds the breakdown from the answer.
+    """
+
+    #: The cart.
+    cart: Cart
+    #: The pricing time (UTC).
+    at: datetime
+    #: The policy in force.
+    policy: PricingPolicy
+    #: The request a tax calculator answers.
+    tax_request: TaxRequest
+    _rows: list[Row] = attrs.field(alias="rows", repr=False)
+    _prices: list[ResolvedPrice] = attrs.field(alias="prices", repr=False)
+    _shipment: Shipment | None = attrs.field(alias="shipment", repr=False)
+    _shipping: ShippingRate | None = attrs.field(alias="shipping", repr=False)
+    _outcomes: list[Outcome] = attrs.field(alias="outcomes", repr=False)
+    _usage: UsageCounts = attrs.field(alias="usage", repr=False)
+
+    def finish(self, result: TaxResult | None) -> Breakdown:
+        """The breakdown, with the taxes of ``result`` (``None``: no tax calculator).
+
+        An answer that does not fit the request (an unknown item, a negative tax, a price
+        restated while prices exclude tax) is a :class:`~commercekit.errors.ValidationError`.
+        """
+        answer = checked_result(self.tax_request, NO_TAX if result is None else result)
+        notes = () if result is None else result.notes
+        return assemble(
+            self.cart,
+            self.at,
+            self.policy,
+            self._rows,
+            self._prices,
+            self._shipment,
+            self._shipping,
+            answer,
+            notes,
+            self._outcomes,
+            self._usage,
+        )
+
+
+def prepare_cart(
+    cart: Cart,
+    catalog: Mapping[str, CatalogEntry],
+    *,
+    at: datetime,
+    customer: Customer | None = None,
+    price_lists: Sequence[PriceList] = (),
+    promotions: Sequence[Promotion] = (),
+    usage: UsageCounts | None = None,
+    shipping: ShippingRate | None = None,
+    exchange_rates: ExchangeRates | None = None,
+    policy: PricingPolicy | None = None,
+    seller: Seller | None = None,
+    ship_from: Address | None = None,
+) -> PreparedCart:
+    """The first half of :func:`price_cart`: base prices, promotions and the tax request.
+
+    Pure, like :func:`price_cart`, whose arguments it takes (all but ``tax``).
     """
     policy = policy or _DEFAULT_POLICY
     at = ensure_utc(at)
@@ -106,6 +199,7 @@ def price_cart(
     shipment = None
     if shipping is not None:
         shipment = Shipment(_minor(shipping.amount, currency, "a shipping rate"))
+    counts = usage or _NO_USAGE
     outcomes = run_promotions(
         rows,
         shipment,
@@ -113,14 +207,14 @@ def price_cart(
         customer=customer,
         coupons=cart.coupons,
         at=at,
-        usage=usage or _NO_USAGE,
+        usage=counts,
         currency=currency,
         per_total=per_total,
         rounding=mode,
     )
-    taxes = compute_taxes(rows, shipment, shipping, cart, tax, customer, at, policy)
-    return assemble(
-        cart, at, policy, rows, prices, shipment, shipping, taxes, outcomes, usage or _NO_USAGE
+    request = tax_request(rows, shipment, shipping, cart, customer, at, policy, seller, ship_from)
+    return PreparedCart(
+        cart, at, policy, request, rows, prices, shipment, shipping, outcomes, counts
     )
 
 

@@ -10,6 +10,7 @@ import attrs
 from commercekit.errors import InvalidAmountError, ValidationError
 from commercekit.money import Money, Rounding, is_minor_unit_exact, to_decimal
 from commercekit.rules import check_identifier
+from commercekit.tax import ShippingTax, TaxRounding
 
 __all__ = ["PricingPolicy", "RoundingPolicy", "ShippingRate"]
 
@@ -54,6 +55,10 @@ class PricingPolicy:
     rounding: Rounding = Rounding.HALF_UP
     #: Cash-rounding increment of the grand total (``Decimal("0.05")`` for CHF), or ``None``.
     cash_rounding: Decimal | None = attrs.field(default=None, converter=_increment)
+    #: How several taxes on one item are rounded (combined then split, or per rate).
+    tax_rounding: TaxRounding = attrs.field(default=TaxRounding.COMBINED, converter=TaxRounding)
+    #: How shipping is taxed (its own category, or weighted by the items it ships).
+    shipping_tax: ShippingTax = attrs.field(default=ShippingTax.CATEGORY, converter=ShippingTax)
 
 
 def _method(value: str) -> str:

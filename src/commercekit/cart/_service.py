@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from commercekit.cart._breakdown import Breakdown
 from commercekit.cart._cart import Cart
 from commercekit.cart._coupons import check_coupon
-from commercekit.cart._pipeline import price_cart
+from commercekit.cart._pipeline import prepare_cart
 from commercekit.cart._policy import PricingPolicy, ShippingRate
 from commercekit.cart._usage import consume_promotions, read_usage_counts
 from commercekit.ports import AggregateKind, Catalog, ExchangeRates, StorePort, TaxCalculator
 from commercekit.pricing import Customer, PriceList, Promotion, UsageCounts
+from commercekit.tax import Seller
 
 __all__ = ["CART_KIND", "CartService"]
 
@@ -44,6 +45,7 @@ class CartService:
         tax: TaxCalculator | None = None,
         exchange_rates: ExchangeRates | None = None,
         policy: PricingPolicy | None = None,
+        seller: Seller | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -52,6 +54,7 @@ class CartService:
         self.tax = tax
         self.exchange_rates = exchange_rates
         self.policy = policy
+        self.seller = seller
 
     def load(self, cart_id: str) -> Cart:
         """The stored cart ``cart_id`` (a NotFoundError if there is none)."""
@@ -78,9 +81,13 @@ class CartService:
         customer: Customer | None = None,
         shipping: ShippingRate | None = None,
     ) -> Breakdown:
-        """Price ``cart`` now; no side effects."""
+        """Price ``cart`` now; no side effects.
+
+        The tax calculator is asked once, between the two pure halves of the pipeline and
+        outside any store transaction, so a remote tax service never holds a connection.
+        """
         entries = self.catalog.get_entries(line.sku for line in cart.lines)
-        return price_cart(
+        prepared = prepare_cart(
             cart,
             entries,
             at=self.store.clock.now(),
@@ -88,11 +95,14 @@ class CartService:
             price_lists=self.price_lists,
             promotions=self.promotions,
             usage=self.usage_for(cart),
-            tax=self.tax,
             shipping=shipping,
             exchange_rates=self.exchange_rates,
             policy=self.policy,
+            seller=self.seller,
         )
+        if self.tax is None:
+            return prepared.finish(None)
+        return prepared.finish(self.tax.calculate(prepared.tax_request))
 
     def apply_coupon(
         self,

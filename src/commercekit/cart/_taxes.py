@@ -1,101 +1,127 @@
-"""The tax step of the pipeline: taxes on the discounted amounts, per line or per total."""
+"""The tax step of the pipeline: the request built from the discounted amounts, the answer read.
+
+The pipeline does not compute tax itself: it asks one :class:`~commercekit.ports.TaxCalculator`
+(see :mod:`commercekit.tax`) and checks that the answer fits the request before the breakdown
+is built from it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from fractions import Fraction
-from math import lcm
+from decimal import Decimal
 
+from commercekit.address import Address
 from commercekit.cart._cart import Cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
-from commercekit.money import allocate_minor, div_round
-from commercekit.pricing import Customer, TaxCalculator, TaxRate
-from commercekit.pricing.promotions import SHIPPING_KEY, Row, Shipment
+from commercekit.errors import ValidationError
+from commercekit.pricing import Customer
+from commercekit.pricing.promotions import Row, Shipment
+from commercekit.tax import (
+    SHIPPING_ITEM,
+    ItemTax,
+    Seller,
+    TaxableItem,
+    TaxBuyer,
+    TaxRequest,
+    TaxResult,
+)
 
-__all__ = ["Taxed", "compute_taxes"]
+__all__ = ["NO_TAX", "checked_result", "tax_request"]
 
-
-Taxed = dict[str, list[tuple[TaxRate, int]]]
-
-
-def _rate_weights(rates: tuple[TaxRate, ...]) -> list[int]:
-    fractions = [Fraction(*rate.rate.as_integer_ratio()) for rate in rates]
-    common = lcm(*(f.denominator for f in fractions))
-    return [int(f * common) for f in fractions]
-
-
-def _split(amount: int, rates: tuple[TaxRate, ...]) -> list[tuple[TaxRate, int]]:
-    if len(rates) == 1:
-        return [(rates[0], amount)]
-    parts = allocate_minor(amount, _rate_weights(rates))
-    return list(zip(rates, parts, strict=True))
+NO_TAX = TaxResult()
 
 
-def _included(gross: int, rates: tuple[TaxRate, ...], mode: str) -> int:
-    total = sum((Fraction(*r.rate.as_integer_ratio()) for r in rates), Fraction(0))
-    net = div_round(gross * total.denominator, total.denominator + total.numerator, mode)
-    return gross - net
+def _quantity(row: Row) -> int | Decimal:
+    num, den = row.quantity
+    return num if den == 1 else Decimal(num) / Decimal(den)
 
 
-def compute_taxes(
+def tax_request(
     rows: list[Row],
     shipment: Shipment | None,
     shipping: ShippingRate | None,
     cart: Cart,
-    tax: TaxCalculator | None,
     customer: Customer,
     at: datetime,
     policy: PricingPolicy,
-) -> Taxed:
-    if tax is None or customer.tax_exempt:
-        return {}
-    mode = policy.rounding
-    cache: dict[str | None, tuple[TaxRate, ...]] = {}
+    seller: Seller | None,
+    ship_from: Address | None,
+) -> TaxRequest:
+    """The request for the calculator: every line's discounted amount, and shipping's."""
+    items = tuple(
+        TaxableItem(
+            row.id,
+            row.entry.sku,
+            row.entry.tax_category,
+            _quantity(row),
+            row.subtotal,
+            row.subtotal - row.remaining,
+        )
+        for row in rows
+    )
+    shipping_item = None
+    if shipment is not None and shipping is not None:
+        shipping_item = TaxableItem(
+            SHIPPING_ITEM,
+            None,
+            shipping.tax_category,
+            1,
+            shipment.amount,
+            shipment.amount - shipment.remaining,
+        )
+    if ship_from is None and seller is not None:
+        ship_from = seller.address
+    return TaxRequest(
+        currency=cart.currency,
+        at=at,
+        items=items,
+        shipping=shipping_item,
+        ship_to=cart.shipping_address,
+        ship_from=ship_from,
+        billing=cart.billing_address,
+        seller=seller,
+        buyer=TaxBuyer(
+            customer.id,
+            customer.tax_exempt,
+            customer.exemption_certificate,
+            customer.vat_id,
+            customer.vat_id_validated,
+        ),
+        prices_include_tax=policy.prices_include_tax,
+        rounding=policy.rounding,
+        per_total=policy.rounding_policy is RoundingPolicy.PER_TOTAL,
+        tax_rounding=policy.tax_rounding,
+        shipping_tax=policy.shipping_tax,
+    )
 
-    def rates_for(category: str | None) -> tuple[TaxRate, ...]:
-        found = cache.get(category)
-        if found is None:
-            found = tuple(tax.rates_for(category, address=cart.shipping_address, at=at))
-            cache[category] = found
-        return found
 
-    items: list[tuple[str, int, tuple[TaxRate, ...]]] = [
-        (row.id, row.remaining, rates_for(row.entry.tax_category)) for row in rows
-    ]
-    if shipment is not None and shipping is not None and shipping.tax_category is not None:
-        items.append((SHIPPING_KEY, shipment.remaining, rates_for(shipping.tax_category)))
-    result: Taxed = {}
-    if policy.rounding_policy is RoundingPolicy.PER_LINE:
-        for key, amount, rates in items:
-            if not rates:
-                continue
-            if policy.prices_include_tax:
-                result[key] = _split(_included(amount, rates, mode), rates)
-            else:
-                result[key] = [
-                    (rate, div_round(amount * n, d, mode))
-                    for rate in rates
-                    for n, d in (rate.rate.as_integer_ratio(),)
-                ]
-        return result
-    groups: dict[tuple[TaxRate, ...], list[tuple[str, int]]] = {}
-    for key, amount, rates in items:
-        if rates:
-            groups.setdefault(rates, []).append((key, amount))
-    for rates, members in groups.items():
-        keys = [key for key, _ in members]
-        amounts = [amount for _, amount in members]
-        base = sum(amounts)
-        if policy.prices_include_tax:
-            shares = allocate_minor(_included(base, rates, mode), amounts, keys)
-            for key, share in zip(keys, shares, strict=True):
-                result[key] = _split(share, rates)
-            continue
-        for key in keys:
-            result[key] = []
-        for rate in rates:
-            n, d = rate.rate.as_integer_ratio()
-            shares = allocate_minor(div_round(base * n, d, mode), amounts, keys)
-            for key, share in zip(keys, shares, strict=True):
-                result[key].append((rate, share))
-    return result
+def checked_result(request: TaxRequest, result: TaxResult) -> dict[str, ItemTax]:
+    """The answer per item key, once it is known to fit ``request``.
+
+    Every key must be one of the request's items, every amount a non-negative integer, and an
+    adjustment may only restate a tax-inclusive price, never below zero.
+    """
+    if not isinstance(result, TaxResult):
+        raise ValidationError(f"a tax calculator must answer a TaxResult, got {result!r}")
+    amounts = {item.key: item.amount_minor for item in request.items}
+    if request.shipping is not None:
+        amounts[SHIPPING_ITEM] = request.shipping.amount_minor
+    answers: dict[str, ItemTax] = {}
+    for item in result.items:
+        if item.key not in amounts:
+            raise ValidationError(f"the tax calculator answered for unknown item {item.key!r}")
+        for line in item.lines:
+            amount = line.amount_minor
+            if type(amount) is not int or amount < 0:
+                raise ValidationError(
+                    f"the tax calculator answered a tax of {amount!r} on {item.key!r}: tax is"
+                    " a non-negative number of minor units"
+                )
+        if item.adjustment_minor and not request.prices_include_tax:
+            raise ValidationError(
+                f"the tax calculator restated the price of {item.key!r}, but prices exclude tax"
+            )
+        if amounts[item.key] + item.adjustment_minor < 0:
+            raise ValidationError(f"the tax calculator's adjustment of {item.key!r} is too large")
+        answers[item.key] = item
+    return answers

@@ -14,12 +14,11 @@ from commercekit.pricing import (
     BuyXGetY,
     CatalogEntry,
     CouponCode,
-    FlatTaxTable,
     Lane,
     Promotion,
     SubtotalAtLeast,
-    TaxRate,
 )
+from commercekit.tax import FlatTaxTable, TaxRate
 
 __all__ = ["pricing_tour"]
 

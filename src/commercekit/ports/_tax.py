@@ -1,10 +1,10 @@
-"""The TaxCalculator port: the tax rates that apply to an item.
+"""The tax ports: the calculator that computes a cart's tax.
 
-The pure core accepts it, so it is defined beside that core, in :mod:`commercekit.pricing`;
-it is re-exported here so that :mod:`commercekit.ports` stays the one place to import every
+The pure core accepts them, so they are defined beside that core, in :mod:`commercekit.tax`;
+they are re-exported here so that :mod:`commercekit.ports` stays the one place to import every
 port from.
 """
 
-from commercekit.pricing import TaxCalculator
+from commercekit.tax import TaxCalculator
 
 __all__ = ["TaxCalculator"]

@@ -1,10 +1,10 @@
-"""Pricing: catalog entries, customers, price lists, exchange rates, tax rates and promotions.
+"""Pricing: catalog entries, customers, price lists, exchange rates and promotions.
 
 Everything here is plain, immutable data plus pure functions. The cart totals pipeline
 (:func:`commercekit.cart.price_cart`) takes these values and computes a breakdown; the
 promotion engine it runs is in :mod:`commercekit.pricing.promotions`, beside the promotion
 data. The ports the pure core accepts (:class:`~commercekit.ports.Catalog`,
-:class:`~commercekit.ports.ExchangeRates`, :class:`~commercekit.ports.TaxCalculator`) are
+:class:`~commercekit.ports.ExchangeRates`) are
 defined here, beside the code that accepts them, and documented with every other port in
 :mod:`commercekit.ports`, the one place to import ports from.
 """
@@ -27,7 +27,6 @@ from commercekit.pricing._price_lists import (
     resolve_price,
     resolve_price_in_lists,
 )
-from commercekit.pricing._tax import Address, FlatTaxTable, TaxCalculator, TaxRate
 from commercekit.pricing._usage import UsageCount
 from commercekit.pricing.promotions import (
     CODE_ALPHABET,
@@ -73,7 +72,6 @@ __all__ = [
     "CODE_ALPHABET",
     "CODE_COUNTER_PREFIX",
     "Action",
-    "Address",
     "AmountOffItems",
     "AmountOffOrder",
     "AmountOffShipping",
@@ -90,7 +88,6 @@ __all__ = [
     "ExchangeRates",
     "FirstOrder",
     "FixedPrice",
-    "FlatTaxTable",
     "InMemoryCatalog",
     "ItemFilter",
     "Lane",
@@ -107,8 +104,6 @@ __all__ = [
     "Stacking",
     "StaticExchangeRates",
     "SubtotalAtLeast",
-    "TaxCalculator",
-    "TaxRate",
     "TieredSpend",
     "UsageCounts",
     "applicable_price_lists",
@@ -120,3 +115,28 @@ __all__ = [
     "resolve_price",
     "resolve_price_in_lists",
 ]
+
+
+_MOVED = {
+    "Address": ("commercekit.address", "Address"),
+    "FlatTaxTable": ("commercekit.tax", "FlatTaxTable"),
+    "TaxCalculator": ("commercekit.tax", "TaxCalculator"),
+    "TaxRate": ("commercekit.tax", "TaxRate"),
+}
+
+
+def __getattr__(name: str) -> object:
+    """The names that moved out in 0.2 still import from here, with a DeprecationWarning."""
+    moved = _MOVED.get(name)
+    if moved is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    import warnings
+
+    module, attribute = moved
+    warnings.warn(
+        f"commercekit.pricing.{name} moved to {module}.{attribute}; the old name goes in 1.0",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(module), attribute)

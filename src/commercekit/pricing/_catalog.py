@@ -97,6 +97,22 @@ def _tax_exempt(value: bool) -> bool:
     return _flag(value, "tax_exempt")
 
 
+def _certificate(value: str | None) -> str | None:
+    return _optional_identifier(value, "exemption_certificate")
+
+
+def _vat_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    checked = _optional_identifier(value, "vat_id")
+    assert checked is not None
+    return "".join(checked.split()).upper()
+
+
+def _vat_id_validated(value: bool | None) -> bool | None:
+    return None if value is None else _flag(value, "vat_id_validated")
+
+
 def _shown(value: object) -> str:
     """A short ``repr`` of ``value`` for a message, that always encodes to UTF-8."""
     shown = repr(value).encode("utf-8", "backslashreplace").decode("utf-8")
@@ -287,8 +303,13 @@ class Customer:
 
     ``group`` selects price lists and promotion conditions (``"wholesale"``, ``"vip"``);
     ``first_order`` is whether the customer has never ordered before (the host knows; a guest
-    is treated as a first order by default); ``tax_exempt`` removes tax lines. The id and the
-    group follow the identifier rules of :mod:`commercekit.rules`.
+    is treated as a first order by default); ``tax_exempt`` removes tax lines everywhere
+    (with tax-inclusive prices the buyer pays the net price). ``exemption_certificate`` is the
+    reference of a certificate a tax calculator checks (per US state, for instance);
+    ``vat_id`` is an EU VAT id with its country prefix (spaces removed, upper case) and
+    ``vat_id_validated`` what an online check (VIES) said of it: ``True``, ``False``, or
+    ``None`` when not checked online. The id and the group follow the identifier rules of
+    :mod:`commercekit.rules`.
 
     >>> Customer.guest().is_guest
     True
@@ -302,6 +323,12 @@ class Customer:
     first_order: bool = attrs.field(default=True, converter=_first_order)
     #: Whether the customer is exempt from tax.
     tax_exempt: bool = attrs.field(default=False, converter=_tax_exempt)
+    #: The reference of the customer's tax exemption certificate, or ``None``.
+    exemption_certificate: str | None = attrs.field(default=None, converter=_certificate)
+    #: The customer's VAT id (``"DE123456789"``), or ``None``.
+    vat_id: str | None = attrs.field(default=None, converter=_vat_id)
+    #: What an online check said of ``vat_id`` (``None``: not checked online).
+    vat_id_validated: bool | None = attrs.field(default=None, converter=_vat_id_validated)
 
     @classmethod
     def guest(cls) -> Customer:
