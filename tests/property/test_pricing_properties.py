@@ -49,7 +49,7 @@ from commercekit.pricing import (
     TieredSpend,
     UsageCounts,
 )
-from commercekit.tax import FlatTaxTable, TaxRate
+from commercekit.tax import FlatTaxTable, ShippingTax, TaxRate, TaxRounding
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 SKUS = ["A", "B", "C", "D", "E", "F"]
@@ -74,7 +74,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             sku,
             price=money_in(draw, code, finer=True),
             tags=draw(st.frozensets(st.sampled_from(TAGS))),
-            tax_category=draw(st.sampled_from([None, "std", "food"])),
+            tax_category=draw(st.sampled_from([None, "std", "food", "comp"])),
             sold_by_measure=sku == "F",
         )
     lines = {}
@@ -107,6 +107,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         {
             "std": TaxRate("VAT", draw(st.sampled_from(["0.2", "0.19", "0.077"]))),
             "food": [TaxRate("State", "0.0625"), TaxRate("City", "0.0125")],
+            "comp": [TaxRate("GST", "0.05"), TaxRate("QST", "0.09975", compound=True)],
         }
     )
     shipping = None
@@ -117,6 +118,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         rounding_policy=draw(st.sampled_from(list(RoundingPolicy))),
         rounding=draw(st.sampled_from([Rounding.HALF_UP, Rounding.HALF_EVEN, Rounding.DOWN])),
         cash_rounding=Decimal("0.05") if code == "CHF" and draw(st.booleans()) else None,
+        tax_rounding=draw(st.sampled_from(list(TaxRounding))),
+        shipping_tax=draw(st.sampled_from(list(ShippingTax))),
     )
     usage = UsageCounts(promotions={"p0": draw(st.integers(0, 2))}, codes={"C2": 1})
     return {
@@ -128,7 +131,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "shipping": shipping,
         "policy": policy,
         "usage": usage,
-        "customer": Customer(group=draw(st.sampled_from([None, "vip"]))),
+        "customer": Customer(
+            group=draw(st.sampled_from([None, "vip"])), tax_exempt=draw(st.booleans())
+        ),
     }
 
 
@@ -264,15 +269,22 @@ def test_parts_sum_exactly_and_discounts_never_exceed_what_they_discount(
         assert sum((tax.amount for tax in part.tax_lines), zero) == part.tax_total
         assert part.tax_total >= zero
         added = zero if inclusive else part.tax_total
-        assert part.total == base - part.discount_total + added
+        assert part.total == base - part.discount_total + part.tax_adjustment + added
         if inclusive:
             assert part.tax_total <= part.total
+        else:
+            assert part.tax_adjustment == zero
     shipping_total = result.shipping.total if result.shipping is not None else zero
     line_totals = sum((line.total for line in result.lines), zero)
     assert line_totals + shipping_total + result.rounding == result.grand_total
     tax = zero if inclusive else result.tax_total
     assert (
-        result.subtotal + result.shipping_total - result.discount_total + tax + result.rounding
+        result.subtotal
+        + result.shipping_total
+        - result.discount_total
+        + result.tax_adjustment_total
+        + tax
+        + result.rounding
         == result.grand_total
     )
     assert result.grand_total >= zero

@@ -1,3 +1,11 @@
+# ==== NOTE TO EVERY HELPER WORKING IN THIS REPOSITORY (temporary; the lead removes it) ====
+# Several helpers work here at once. Rules: touch ONLY the files your brief lists as yours.
+# NEVER run a git command that changes anything (no add/commit/checkout/stash/reset/restore/
+# clean/rm/mv); git diff/status/log are fine. Do NOT edit this package's __init__.py,
+# pyproject.toml, docs, README or CHANGELOG: tests import from your private modules and your
+# final message lists the names to export. Run ruff format/--fix only on your own files.
+# Venv: /work/main/.venv/bin. Full rules: /tmp/briefs/common.md (read it now).
+# =============================================================================================
 """Tax from rates: the pure arithmetic every local calculator shares.
 
 A calculator says which rates apply to each item (:class:`ItemRates`); :func:`compute_tax`
@@ -8,7 +16,9 @@ turns them into amounts with the request's rounding rules. The rules, stated onc
   ``R``, exactly (largest remainder). ``PER_RATE``: each non-compound rate is rounded on the
   amount, then each compound rate on the amount plus those taxes.
 - *Inclusive prices.* The tax is what gets rounded: ``tax = round(gross x R / (1 + R))`` and
-  ``net = gross - tax``; ``PER_RATE`` rounds ``gross x r / (1 + R)`` per rate.
+  ``net = gross - tax``; ``PER_RATE`` rounds ``gross x w / (1 + R)`` per rate (``w`` the
+  rate's weight, below), and where rounding up several rates of a tiny amount would take
+  more than the gross, the last rates give up the excess: the net is never negative.
 - *Compound rates* are levied on the amount plus every non-compound tax, so a compound rate
   ``c`` adds ``c x (1 + S)`` to ``R``, where ``S`` is the sum of the non-compound rates.
 - *Per total* (``RoundingPolicy.PER_TOTAL``): items with the same rates are summed, taxed as
@@ -76,6 +86,18 @@ def _split(total: int, weights: list[Fraction]) -> list[int]:
     return allocate_minor(total, [int(w * common) for w in weights])
 
 
+def _capped(taxes: list[int], gross: int) -> list[int]:
+    """Per-rate taxes included in ``gross`` never exceed it (tiny amounts rounded up)."""
+    excess = sum(taxes) - gross
+    for index in range(len(taxes) - 1, -1, -1):
+        if excess <= 0:
+            break
+        cut = min(excess, taxes[index])
+        taxes[index] -= cut
+        excess -= cut
+    return taxes
+
+
 def tax_amounts(
     amount: int,
     rates: Sequence[TaxRate],
@@ -102,7 +124,7 @@ def tax_amounts(
         scale = amount / (_ONE + combined)
         if rounding is TaxRounding.COMBINED:
             return _split(_round(scale * combined, mode), weights)
-        return [_round(scale * w, mode) for w in weights]
+        return _capped([_round(scale * w, mode) for w in weights], amount)
     if rounding is TaxRounding.COMBINED:
         return _split(_round(amount * combined, mode), weights)
     plain = [0 if r.compound else _round(amount * Fraction(r.rate), mode) for r in rates]
@@ -250,7 +272,8 @@ def _weighted_shipping(
     keys = [key for key, _, _ in members]
     parts = allocate_minor(shipping.amount_minor, nets, keys)
     by_rates: dict[ItemRates, int] = {}
-    for (_, _, found), part in zip(members, parts, strict=True):
+    # In key order, so that shipping's tax lines do not depend on the order of the cart.
+    for (_, _, found), part in sorted(zip(members, parts, strict=True), key=lambda m: m[0][0]):
         by_rates[found] = by_rates.get(found, 0) + part
     for found, part in by_rates.items():
         taxes, adjustment = _one(part, found, request)

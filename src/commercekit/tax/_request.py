@@ -1,3 +1,11 @@
+# ==== NOTE TO EVERY HELPER WORKING IN THIS REPOSITORY (temporary; the lead removes it) ====
+# Several helpers work here at once. Rules: touch ONLY the files your brief lists as yours.
+# NEVER run a git command that changes anything (no add/commit/checkout/stash/reset/restore/
+# clean/rm/mv); git diff/status/log are fine. Do NOT edit this package's __init__.py,
+# pyproject.toml, docs, README or CHANGELOG: tests import from your private modules and your
+# final message lists the names to export. Run ruff format/--fix only on your own files.
+# Venv: /work/main/.venv/bin. Full rules: /tmp/briefs/common.md (read it now).
+# =============================================================================================
 """What a tax calculator is asked: who sells, who buys, where goods go, and the amounts.
 
 The pricing pipeline builds a :class:`TaxRequest` from the cart once promotions have run: the
@@ -14,8 +22,9 @@ from decimal import Decimal
 import attrs
 
 from commercekit.address import Address
+from commercekit.clock import ensure_utc
 from commercekit.errors import ValidationError
-from commercekit.money import Currency, Rounding
+from commercekit.money import Currency, Rounding, get_currency
 from commercekit.rules import check_identifier
 
 __all__ = [
@@ -40,8 +49,8 @@ class TaxRounding(enum.StrEnum):
     split across the jurisdictions exactly (largest remainder, ties in rate order), so the
     lines add up to the combined amount. ``PER_RATE``: each rate is applied and rounded on
     its own. On 9.99 taxed 6.25% + 1% + 0.25%: combined 7.5% of 9.99 = 0.74925, rounded 0.75,
-    split 0.62 + 0.10 + 0.03 (the exact shares are 0.624, 0.0999 and 0.025); per rate 0.62 +
-    0.10 + 0.02 = 0.74, a cent less.
+    split 0.63 + 0.10 + 0.02 (exact shares 0.625, 0.10 and 0.025: the tie of remainders goes to
+    the first rate); per rate 0.62 + 0.10 + 0.02 = 0.74, a cent less.
     """
 
     COMBINED = "combined"
@@ -190,12 +199,12 @@ class TaxableItem:
 class TaxRequest:
     """Everything a :class:`~commercekit.ports.TaxCalculator` needs to answer for one cart."""
 
-    #: The currency of every amount.
-    currency: Currency
+    #: The currency of every amount (a code is accepted).
+    currency: Currency = attrs.field(converter=get_currency)
     #: The pricing time (UTC); rates in force at this instant apply.
-    at: datetime
+    at: datetime = attrs.field(converter=ensure_utc)
     #: The cart's lines, in the cart's order.
-    items: tuple[TaxableItem, ...]
+    items: tuple[TaxableItem, ...] = attrs.field(converter=tuple)
     #: The shipping, or ``None``.
     shipping: TaxableItem | None = None
     #: Where the goods go (the cart's shipping address), or ``None``.
