@@ -96,6 +96,7 @@ def assert_sums(breakdown: Breakdown) -> None:
         breakdown.subtotal
         + breakdown.shipping_total
         - breakdown.discount_total
+        + breakdown.tax_adjustment_total
         + tax
         + breakdown.rounding
         == breakdown.grand_total
