@@ -42,7 +42,7 @@ from commercekit.pricing import (
     UsageCount, Variant,
 )
 from commercekit.tax import (
-    FlatTaxTable, ItemTax, Seller, TaxAmount, TaxBuyer, TaxNote, TaxRate, TaxResult,
+    FlatTaxTable, ItemTax, Seller, TaxLine, TaxBuyer, TaxNote, TaxRate, TaxResult,
 )
 from commercekit.records import IdempotencyRecord, OutboxEvent
 from tests.unit.test_pricing_values import VALUES
@@ -70,7 +70,8 @@ prepared = prepare_cart(cart, catalog, at=AT, shipping=ShippingRate("std", Money
                         seller=Seller("DE", Address("DE", postal_code="10115"), {"FR"}))
 request = attrs.evolve(prepared.tax_request,
                        buyer=TaxBuyer("ada", False, "CERT-1", "FR40303265045", True))
-amount = TaxAmount("VAT", "FR", Decimal("0.2"), False, 198, "flat")
+from commercekit.money import get_currency
+amount = TaxLine("VAT", "FR", Decimal("0.2"), 198, get_currency("EUR"), False, "flat")
 result = TaxResult([ItemTax("l1", (amount,), -3)], [TaxNote("export", "Export: zero-rated")])
 line = ReservationLine("MUG", "paris", 2)
 samples = [

@@ -15,6 +15,7 @@ import pytest
 from commercekit import Money, errors
 from commercekit.address import Address
 from commercekit.cart import Cart, PricingPolicy, ShippingRate, prepare_cart, price_cart
+from commercekit.money import get_currency
 from commercekit.pricing import (
     AmountOffOrder,
     CatalogEntry,
@@ -28,7 +29,7 @@ from commercekit.tax import (
     ItemTax,
     Seller,
     ShippingTax,
-    TaxAmount,
+    TaxLine,
     TaxRate,
     TaxResult,
     TaxRounding,
@@ -254,18 +255,30 @@ def test_an_answer_that_does_not_fit_the_request_is_refused() -> None:
     cart, catalog = one_line("10.00", "EUR")
     prepared = prepare_cart(cart, catalog, at=AT)
     line_id = cart.lines[0].id
-    stray = TaxResult([ItemTax("nope", (TaxAmount("VAT", "", Decimal("0.2"), False, 1, "x"),))])
+    stray = TaxResult(
+        [ItemTax("nope", (TaxLine("VAT", "", Decimal("0.2"), 1, get_currency("EUR"), source="x"),))]
+    )
     with pytest.raises(errors.ValidationError, match="unknown item 'nope'"):
         prepared.finish(stray)
     negative = TaxResult(
-        [ItemTax(line_id, (TaxAmount("VAT", "", Decimal("0.2"), False, -1, "x"),))]
+        [
+            ItemTax(
+                line_id, (TaxLine("VAT", "", Decimal("0.2"), -1, get_currency("EUR"), source="x"),)
+            )
+        ]
     )
     with pytest.raises(errors.ValidationError, match="non-negative"):
         prepared.finish(negative)
     restated = TaxResult([ItemTax(line_id, (), -100)])
     with pytest.raises(errors.ValidationError, match="prices exclude tax"):
         prepared.finish(restated)
-    good = TaxResult([ItemTax(line_id, (TaxAmount("VAT", "", Decimal("0.2"), False, 200, "x"),))])
+    good = TaxResult(
+        [
+            ItemTax(
+                line_id, (TaxLine("VAT", "", Decimal("0.2"), 200, get_currency("EUR"), source="x"),)
+            )
+        ]
+    )
     assert prepared.finish(good).grand_total == Money("12.00", "EUR")
 
 

@@ -18,6 +18,7 @@ from commercekit.cart._breakdown import (
 )
 from commercekit.cart._cart import Cart
 from commercekit.cart._policy import PricingPolicy, ShippingRate
+from commercekit.errors import CurrencyMismatchError, ValidationError
 from commercekit.money import CTX, Currency, Money, cash_round
 from commercekit.pricing import CouponRefusal, ResolvedPrice, UsageCounts
 from commercekit.pricing.promotions import Outcome, Row, Shipment
@@ -129,17 +130,6 @@ def assemble(
     )
 
 
-def _tax_lines(item: ItemTax | None, currency: Currency) -> tuple[tuple[TaxLine, ...], int, int]:
-    """(tax lines, their sum, the adjustment) of one item's answer."""
-    if item is None:
-        return (), 0, 0
-    lines = tuple(
-        TaxLine(t.name, t.jurisdiction, t.rate, t.amount_minor, currency, t.compound, t.source)
-        for t in item.lines
-    )
-    return lines, sum(line.amount_minor for line in lines), item.adjustment_minor
-
-
 def _coupon_statuses(
     codes: Iterable[str], outcomes: list[Outcome], usage: UsageCounts
 ) -> tuple[CouponStatus, ...]:
@@ -175,3 +165,27 @@ def price_changes(cart: Cart, breakdown: Breakdown) -> tuple[PriceChange, ...]:
         if line.seen_unit_price is not None and now is not None and now != line.seen_unit_price:
             changes.append(PriceChange(line.id, line.seen_unit_price, now))
     return tuple(changes)
+
+
+def _tax_lines(item: ItemTax | None, currency: Currency) -> tuple[tuple[TaxLine, ...], int, int]:
+    """(tax lines, their sum, the adjustment) of one item's answer."""
+    if item is None:
+        return (), 0, 0
+    lines = item.lines
+    taxed = 0
+    for line in lines:
+        if line.currency is not currency:
+            raise CurrencyMismatchError(
+                currency.code,
+                line.currency.code,
+                message=f"the tax calculator answered in {line.currency.code}, not in"
+                f" {currency.code}",
+            )
+        amount = line.amount_minor
+        if type(amount) is not int or amount < 0:
+            raise ValidationError(
+                f"the tax calculator answered a tax of {amount!r} on {item.key!r}: tax is a"
+                " non-negative number of minor units"
+            )
+        taxed += amount
+    return lines, taxed, item.adjustment_minor

@@ -33,7 +33,7 @@ from commercekit.cart._quantity import Quantity
 from commercekit.errors import UnknownLineError
 from commercekit.money import CTX, Currency, Money
 from commercekit.pricing import CouponRefusal
-from commercekit.tax import TaxNote
+from commercekit.tax import TaxLine, TaxNote
 
 _trusted = Money.from_trusted
 
@@ -70,31 +70,6 @@ class Adjustment:
     @property
     def amount(self) -> Money:
         """The amount taken off."""
-        return _money(self.amount_minor, self.currency)
-
-
-@attrs.frozen
-class TaxLine:
-    """One tax on a line or on shipping, with the source that computed it."""
-
-    #: The tax's name (``"VAT"``).
-    name: str
-    #: Where it is levied, or empty.
-    jurisdiction: str
-    #: The rate as a fraction.
-    rate: Decimal
-    #: The tax amount, in minor units.
-    amount_minor: int
-    #: The currency.
-    currency: Currency
-    #: Whether it was levied on the amount plus the item's other taxes.
-    compound: bool = False
-    #: Who computed it (``"flat"``, ``"eu-vat:TEDB-2026-01-01"``, ``"taxjar"``).
-    source: str = ""
-
-    @property
-    def amount(self) -> Money:
-        """The tax amount."""
         return _money(self.amount_minor, self.currency)
 
 

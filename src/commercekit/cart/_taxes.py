@@ -98,8 +98,9 @@ def tax_request(
 def checked_result(request: TaxRequest, result: TaxResult) -> dict[str, ItemTax]:
     """The answer per item key, once it is known to fit ``request``.
 
-    Every key must be one of the request's items, every amount a non-negative integer, and an
-    adjustment may only restate a tax-inclusive price, never below zero.
+    Every key must be one of the request's items, and an adjustment may only restate a
+    tax-inclusive price, never below zero (each tax line's amount and currency are checked
+    as the breakdown is assembled).
     """
     if not isinstance(result, TaxResult):
         raise ValidationError(f"a tax calculator must answer a TaxResult, got {result!r}")
@@ -110,13 +111,6 @@ def checked_result(request: TaxRequest, result: TaxResult) -> dict[str, ItemTax]
     for item in result.items:
         if item.key not in amounts:
             raise ValidationError(f"the tax calculator answered for unknown item {item.key!r}")
-        for line in item.lines:
-            amount = line.amount_minor
-            if type(amount) is not int or amount < 0:
-                raise ValidationError(
-                    f"the tax calculator answered a tax of {amount!r} on {item.key!r}: tax is"
-                    " a non-negative number of minor units"
-                )
         if item.adjustment_minor and not request.prices_include_tax:
             raise ValidationError(
                 f"the tax calculator restated the price of {item.key!r}, but prices exclude tax"

@@ -30,7 +30,7 @@ from commercekit.tax._request import (
     TaxRequest,
     TaxRounding,
 )
-from commercekit.tax._result import ItemTax, TaxAmount, TaxNote, TaxResult
+from commercekit.tax._result import ItemTax, TaxLine, TaxNote, TaxResult
 
 __all__ = [
     "SHIPPING_ITEM",
@@ -39,10 +39,10 @@ __all__ = [
     "ItemTax",
     "Seller",
     "ShippingTax",
-    "TaxAmount",
     "TaxBuyer",
     "TaxCalculator",
     "TaxCategory",
+    "TaxLine",
     "TaxNote",
     "TaxRate",
     "TaxRequest",

@@ -32,13 +32,16 @@ turns them into amounts with the request's rounding rules. The rules, stated onc
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from fractions import Fraction
 from math import lcm
+from typing import Any
 
 import attrs
 
-from commercekit.money import allocate_minor, div_round
+from commercekit.money import Currency, allocate_minor, div_round
 from commercekit.tax._rates import TaxRate
 from commercekit.tax._request import (
     SHIPPING_ITEM,
@@ -47,7 +50,7 @@ from commercekit.tax._request import (
     TaxRequest,
     TaxRounding,
 )
-from commercekit.tax._result import ItemTax, TaxAmount, TaxNote, TaxResult
+from commercekit.tax._result import ItemTax, TaxLine, TaxNote, TaxResult
 
 __all__ = ["ItemRates", "compute_tax", "tax_amounts"]
 
@@ -70,20 +73,36 @@ class ItemRates:
 _ONE = Fraction(1)
 
 
-def _weights(rates: Sequence[TaxRate]) -> list[Fraction]:
+@attrs.frozen
+class _Plan:
+    """A rate tuple's arithmetic in integers: weights over one common denominator."""
+
+    weights: tuple[int, ...]
+    denominator: int
+    total: int
+    ratios: tuple[tuple[int, int], ...]
+    compound: tuple[bool, ...]
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(rates: tuple[TaxRate, ...]) -> _Plan:
     plain = sum((Fraction(r.rate) for r in rates if not r.compound), Fraction(0))
-    return [Fraction(r.rate) * (_ONE + plain) if r.compound else Fraction(r.rate) for r in rates]
+    exact = [Fraction(r.rate) * (_ONE + plain) if r.compound else Fraction(r.rate) for r in rates]
+    denominator = lcm(*(w.denominator for w in exact))
+    weights = tuple(int(w * denominator) for w in exact)
+    return _Plan(
+        weights,
+        denominator,
+        sum(weights),
+        tuple(r.rate.as_integer_ratio() for r in rates),
+        tuple(r.compound for r in rates),
+    )
 
 
-def _round(value: Fraction, mode: str) -> int:
-    return div_round(value.numerator, value.denominator, mode)
-
-
-def _split(total: int, weights: list[Fraction]) -> list[int]:
+def _split(total: int, weights: tuple[int, ...]) -> list[int]:
     if total == 0 or len(weights) == 1:
         return [total] + [0] * (len(weights) - 1)
-    common = lcm(*(w.denominator for w in weights))
-    return allocate_minor(total, [int(w * common) for w in weights])
+    return allocate_minor(total, weights)
 
 
 def _capped(taxes: list[int], gross: int) -> list[int]:
@@ -118,20 +137,22 @@ def tax_amounts(
     """
     if not rates:
         return []
-    weights = _weights(rates)
-    combined = sum(weights, Fraction(0))
+    plan = _plan(tuple(rates))
+    weights, denominator, total = plan.weights, plan.denominator, plan.total
     if inclusive:
-        scale = amount / (_ONE + combined)
         if rounding is TaxRounding.COMBINED:
-            return _split(_round(scale * combined, mode), weights)
-        return _capped([_round(scale * w, mode) for w in weights], amount)
+            return _split(div_round(amount * total, denominator + total, mode), weights)
+        return _capped([div_round(amount * w, denominator + total, mode) for w in weights], amount)
     if rounding is TaxRounding.COMBINED:
-        return _split(_round(amount * combined, mode), weights)
-    plain = [0 if r.compound else _round(amount * Fraction(r.rate), mode) for r in rates]
+        return _split(div_round(amount * total, denominator, mode), weights)
+    plain = [
+        0 if compound else div_round(amount * n, d, mode)
+        for (n, d), compound in zip(plan.ratios, plan.compound, strict=True)
+    ]
     base = amount + sum(plain)
     return [
-        _round(base * Fraction(r.rate), mode) if r.compound else tax
-        for r, tax in zip(rates, plain, strict=True)
+        div_round(base * n, d, mode) if compound else tax
+        for (n, d), compound, tax in zip(plan.ratios, plan.compound, plain, strict=True)
     ]
 
 
@@ -156,42 +177,91 @@ def _one(amount: int, found: ItemRates, request: TaxRequest) -> tuple[list[int],
 
 
 class _Answer:
-    """Taxes and adjustments per item key, accumulated."""
+    """Taxes and adjustments per item key, accumulated (shipping may be added to twice)."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, currency: Currency) -> None:
         self.source = source
-        self.lines: dict[str, dict[tuple[str, str, object, bool, str], int]] = {}
+        self.currency = currency
+        self.lines: dict[str, list[TaxLine]] = {}
         self.adjustments: dict[str, int] = {}
+        self.merged: set[str] = set()
+        self.done: dict[str, ItemTax] = {}
 
     def add(
         self, key: str, rates: Sequence[TaxRate], taxes: Iterable[int], adjustment: int
     ) -> None:
-        lines = self.lines.setdefault(key, {})
-        for rate, tax in zip(rates, taxes, strict=True):
-            ident = (
-                rate.name,
-                rate.jurisdiction,
-                rate.rate,
-                rate.compound,
-                rate.source or self.source,
-            )
-            lines[ident] = lines.get(ident, 0) + tax
+        lines = self.lines.get(key)
+        if lines is None:
+            lines = self.lines[key] = []
+        elif lines:
+            self.merged.add(key)
+        source, currency = self.source, self.currency
+        lines.extend(
+            [
+                TaxLine(
+                    rate.name,
+                    rate.jurisdiction,
+                    rate.rate,
+                    tax,
+                    currency,
+                    rate.compound,
+                    rate.source or source,
+                )
+                for rate, tax in zip(rates, taxes, strict=True)
+            ]
+        )
         if adjustment:
             self.adjustments[key] = self.adjustments.get(key, 0) + adjustment
 
     def item(self, key: str) -> ItemTax | None:
-        lines = self.lines.get(key, {})
+        done = self.done.get(key)
+        if done is not None:
+            return done
+        lines = self.lines.get(key, [])
         adjustment = self.adjustments.get(key, 0)
         if not lines and not adjustment:
             return None
-        return ItemTax(
-            key,
-            tuple(
-                TaxAmount(name, jurisdiction, rate, compound, amount, source)  # type: ignore[arg-type]
-                for (name, jurisdiction, rate, compound, source), amount in lines.items()
-            ),
-            adjustment,
+        if key in self.merged:
+            lines = _merge(lines)
+        return ItemTax(key, tuple(lines), adjustment)
+
+
+def _merge(lines: list[TaxLine]) -> list[TaxLine]:
+    """Like taxes (same name, jurisdiction, rate, compounding and source) summed into one."""
+    merged: dict[tuple[str, str, object, bool, str], TaxLine] = {}
+    for line in lines:
+        ident = (line.name, line.jurisdiction, line.rate, line.compound, line.source)
+        found = merged.get(ident)
+        merged[ident] = (
+            line
+            if found is None
+            else attrs.evolve(found, amount_minor=found.amount_minor + line.amount_minor)
         )
+    return list(merged.values())
+
+
+_UNSEEN: Any = object()
+
+
+def _single(
+    found: ItemRates, request: TaxRequest, source: str
+) -> tuple[int, int, tuple[str, str, Decimal, bool, str]] | None:
+    """(numerator, denominator, line fields) when ``found`` is one rate and nothing restated.
+
+    With one rate, combined and per-rate rounding are the same, and so is the cap of the
+    per-rate inclusive rule (the tax of a single rate never exceeds the gross).
+    """
+    rates = found.rates
+    if len(rates) != 1:
+        return None
+    inclusive = request.prices_include_tax
+    if inclusive and found.shelf_rates is not None and found.shelf_rates != rates:
+        return None
+    rate = rates[0]
+    plan = _plan(rates)
+    denominator = plan.denominator + plan.total if inclusive else plan.denominator
+    fields = (rate.name, rate.jurisdiction, rate.rate, rate.compound, rate.source or source)
+    return plan.total, denominator, fields
 
 
 def _tax_groups(
@@ -199,9 +269,21 @@ def _tax_groups(
 ) -> None:
     """Tax ``(key, amount, rates)`` per item, or per group of like items when per total."""
     if not request.per_total:
+        fast: dict[int, tuple[int, int, tuple[str, str, Decimal, bool, str]] | None] = {}
+        done, currency, mode = answer.done, answer.currency, request.rounding
         for key, amount, found in members:
-            taxes, adjustment = _one(amount, found, request)
-            answer.add(key, found.rates, taxes, adjustment)
+            spec = fast.get(id(found), _UNSEEN)
+            if spec is _UNSEEN:
+                spec = fast[id(found)] = _single(found, request, answer.source)
+            if spec is None:
+                taxes, adjustment = _one(amount, found, request)
+                answer.add(key, found.rates, taxes, adjustment)
+                continue
+            # One rate, no restating: the common case, computed without the general machinery.
+            numerator, denominator, (name, jurisdiction, rate, compound, source) = spec
+            tax = div_round(amount * numerator, denominator, mode)
+            line = TaxLine(name, jurisdiction, rate, tax, currency, compound, source)
+            done[key] = ItemTax(key, (line,), 0)
         return
     groups: dict[ItemRates, list[tuple[str, int]]] = {}
     for key, amount, found in members:
@@ -232,14 +314,21 @@ def compute_tax(
     ``source`` is recorded on every tax line whose rate does not name its own.
     """
     exempt = request.buyer.exempt
+    as_exempt: dict[int, tuple[ItemRates, ItemRates]] = {}
 
     def find(item: TaxableItem) -> ItemRates:
         found = rates_for(item)
-        if exempt:
-            return ItemRates((), found.rates if found.shelf_rates is None else found.shelf_rates)
-        return found
+        if not exempt:
+            return found
+        # One ItemRates per distinct answer, so that like items still group (per total).
+        known = as_exempt.get(id(found))
+        if known is None:
+            shelf = found.rates if found.shelf_rates is None else found.shelf_rates
+            # The answer is kept with its replacement, so its id cannot be reused meanwhile.
+            known = as_exempt[id(found)] = (found, ItemRates((), shelf))
+        return known[1]
 
-    answer = _Answer(source)
+    answer = _Answer(source, request.currency)
     members = [(item.key, item.amount_minor, find(item)) for item in request.items]
     _tax_groups(members, request, answer)
     shipping = request.shipping

@@ -67,7 +67,13 @@ class FlatTaxTable:
     def calculate(self, request: TaxRequest) -> TaxResult:
         """Tax every item at its category's rates (see :mod:`commercekit.tax` for rounding)."""
 
+        found: dict[str | None, ItemRates] = {}
+
         def rates_for(item: TaxableItem) -> ItemRates:
-            return ItemRates(self.rates_for(item.tax_category))
+            category = item.tax_category
+            rates = found.get(category)
+            if rates is None:
+                rates = found[category] = ItemRates(self.rates_for(category))
+            return rates
 
         return compute_tax(request, rates_for, source=self.source)

@@ -67,7 +67,7 @@ def _flag(value: bool) -> bool:
     return value
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class TaxRate:
     """One tax levied on an amount: ``rate`` is a fraction in [0, 1) (``Decimal("0.2")``: 20%).
 

@@ -16,13 +16,17 @@ from decimal import Decimal
 import attrs
 
 from commercekit.errors import ValidationError
+from commercekit.money import CTX, Currency, Money
 
-__all__ = ["ItemTax", "TaxAmount", "TaxNote", "TaxResult"]
+__all__ = ["ItemTax", "TaxLine", "TaxNote", "TaxResult"]
 
 
 @attrs.frozen
-class TaxAmount:
-    """One tax on one item, with its amount and the source that computed it."""
+class TaxLine:
+    """One tax on one item (a cart line or shipping), with the source that computed it.
+
+    The same value appears in a calculator's :class:`TaxResult` and in the cart's breakdown.
+    """
 
     #: The tax's name (``"VAT"``, ``"County tax"``).
     name: str
@@ -30,12 +34,21 @@ class TaxAmount:
     jurisdiction: str
     #: The rate as a fraction (as the source reported it).
     rate: Decimal
-    #: Whether it was levied on the amount plus the item's other taxes.
-    compound: bool
-    #: The amount, in minor units, never negative.
+    #: The tax amount, in minor units, never negative.
     amount_minor: int
-    #: Who computed it (``"eu-vat:TEDB-2026-01-01"``, ``"taxjar"``, ``"flat"``).
-    source: str
+    #: The currency.
+    currency: Currency
+    #: Whether it was levied on the amount plus the item's other taxes.
+    compound: bool = False
+    #: Who computed it (``"flat"``, ``"eu-vat:TEDB:2026-01-01"``, ``"taxjar"``).
+    source: str = ""
+
+    @property
+    def amount(self) -> Money:
+        """The tax amount."""
+        return Money.from_trusted(
+            Decimal(self.amount_minor).scaleb(-self.currency.minor_units, CTX), self.currency
+        )
 
 
 @attrs.frozen
@@ -51,7 +64,7 @@ class ItemTax:
     #: The item's key (a line id or ``"shipping"``).
     key: str
     #: The taxes, in the order they apply.
-    lines: tuple[TaxAmount, ...] = ()
+    lines: tuple[TaxLine, ...] = ()
     #: The change to the item's tax-inclusive price, in minor units (see above).
     adjustment_minor: int = 0
 
@@ -77,13 +90,15 @@ class TaxNote:
 
 def _items(value: Iterable[ItemTax] | Mapping[str, ItemTax]) -> tuple[ItemTax, ...]:
     items = tuple(value.values()) if isinstance(value, Mapping) else tuple(value)
-    seen: set[str] = set()
-    for item in items:
-        if not isinstance(item, ItemTax):
-            raise ValidationError(f"expected ItemTax, got {item!r}")
-        if item.key in seen:
-            raise ValidationError(f"a tax result answers item {item.key!r} twice")
-        seen.add(item.key)
+    if not all(type(item) is ItemTax for item in items):
+        wrong = next(item for item in items if not isinstance(item, ItemTax))
+        raise ValidationError(f"expected ItemTax, got {wrong!r}")
+    if len({item.key for item in items}) != len(items):
+        seen: set[str] = set()
+        for item in items:
+            if item.key in seen:
+                raise ValidationError(f"a tax result answers item {item.key!r} twice")
+            seen.add(item.key)
     return items
 
 
