@@ -8,7 +8,7 @@ own tables (aggregates, idempotency records, the outbox) come first in every sto
 
 >>> from commercekit.areas import BUILTIN_AREAS
 >>> [area.name for area in BUILTIN_AREAS]
-['pricing', 'cart', 'inventory']
+['pricing', 'cart', 'inventory', 'tax']
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from commercekit.cart import CART_AREA
 from commercekit.inventory import INVENTORY_AREA
 from commercekit.ports import Area
 from commercekit.pricing import PRICING_AREA
+from commercekit.tax import TAX_AREA
 
 __all__ = ["BUILTIN_AREAS"]
 
@@ -24,4 +25,5 @@ BUILTIN_AREAS: tuple[Area, ...] = (
     PRICING_AREA,
     CART_AREA,
     INVENTORY_AREA,
+    TAX_AREA,
 )

@@ -3,7 +3,7 @@
 :func:`make_json_converter` builds a converter whose unstructured form is plain JSON data
 (``dict``, ``list``, ``str``, ``int``, ``bool``, ``None``): Money as ``{"amount": "19.99",
 "currency": "USD"}`` with the amount as exact text, Decimal as text, datetimes as ISO 8601 in
-UTC, currencies as their ISO code. Every model round-trips:
+UTC, dates as ``YYYY-MM-DD``, currencies as their ISO code. Every model round-trips:
 ``converter.structure(converter.unstructure(x), type(x)) == x``.
 
 Each area declares the hooks its types need in its :class:`~commercekit.ports.Area` value;
@@ -14,7 +14,7 @@ areas given), so the converter is the same whatever was imported before it was b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -58,6 +58,15 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     return ensure_utc(datetime.fromisoformat(value))
 
 
+def _structure_date(value: Any, _: type) -> date:
+    if not isinstance(value, str):
+        raise ValidationError(f"a date must be ISO 8601 text, got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"a date must be ISO 8601 text (YYYY-MM-DD), got {value!r}") from None
+
+
 def make_json_converter(areas: Sequence[Area] | None = None) -> cattrs.Converter:
     """A converter for JSON-compatible data (storage documents, API payloads, breakdowns).
 
@@ -77,6 +86,8 @@ def make_json_converter(areas: Sequence[Area] | None = None) -> cattrs.Converter
     converter.register_structure_hook(Money, _structure_money)
     converter.register_unstructure_hook(Currency, lambda c: c.code)
     converter.register_structure_hook(Currency, lambda v, _: get_currency(v))
+    converter.register_unstructure_hook(date, lambda d: d.isoformat())
+    converter.register_structure_hook(date, _structure_date)
     converter.register_unstructure_hook(datetime, lambda d: ensure_utc(d).isoformat())
     converter.register_structure_hook(datetime, _structure_datetime)
     for area in areas:

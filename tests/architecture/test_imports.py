@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "commercekit.records": BASE,
     "commercekit.address": BASE,
     "commercekit.tax": CORE,
+    "commercekit.tax._area": ADAPTERS,
     "commercekit.pricing": CORE,
     "commercekit.pricing._sql_usage": ADAPTERS,
     "commercekit.pricing._area": ADAPTERS,

@@ -22,7 +22,7 @@ from commercekit.codec import make_json_converter
 converter = make_json_converter()   # first: nothing else of commercekit's was imported by hand
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import attrs
@@ -42,7 +42,8 @@ from commercekit.pricing import (
     UsageCount, Variant,
 )
 from commercekit.tax import (
-    FlatTaxTable, ItemTax, Seller, TaxLine, TaxBuyer, TaxNote, TaxRate, TaxResult,
+    FlatTaxTable, ItemTax, PostalRange, Seller, TaxLine, TaxBuyer, TaxNote, TaxRate, TaxResult,
+    TaxRule, TaxZone, EuVatRate, VatIdCheck, ExemptionCertificate, UsSourcing, UsStateRule, ZipRate,
 )
 from commercekit.records import IdempotencyRecord, OutboxEvent
 from tests.unit.test_pricing_values import VALUES
@@ -66,6 +67,10 @@ breakdown = price_cart(
     tax=FlatTaxTable({}, default=TaxRate("VAT", "0.2", "FR")),
 )
 everything = VALUES[-1]
+zone = TaxZone("tx-austin", "US", {"TX"}, ("787*", PostalRange("73301", "73344")),
+               timezone="America/Chicago", priority=2)
+rule = TaxRule("tx-austin", "standard", (TaxRate("State", "0.0625", "US-TX"),),
+               valid_from=date(2024, 1, 1), valid_until=datetime(2027, 1, 1, tzinfo=UTC))
 prepared = prepare_cart(cart, catalog, at=AT, shipping=ShippingRate("std", Money("4.90", "EUR")),
                         seller=Seller("DE", Address("DE", postal_code="10115"), {"FR"}))
 request = attrs.evolve(prepared.tax_request,
@@ -81,6 +86,13 @@ samples = [
     cart.shipping_address, TaxRate("VAT", "0.2", "FR"),
     request, *request.items, request.shipping, request.seller, request.buyer, result,
     *result.items, amount, *result.notes, FlatTaxTable({"food": TaxRate("VAT", "0.055")}),
+    zone, zone.postal_codes[1], rule,
+    EuVatRate("FR", "books", "0.055", date(2023, 1, 1), date(2027, 1, 1)),
+    VatIdCheck("FR40303265045", True, "FR"), VatIdCheck("DE1", False, "DE", "length", message="x"),
+    ExemptionCertificate("C-1", "ada", {"TX", "CA"}, date(2027, 1, 1)),
+    UsStateRule(UsSourcing.ORIGIN, False, {"groceries"}),
+    ZipRate("CA", "90001", "LOS ANGELES", "0.06", "0.0025", "0.0075", "0.025", "0.095", 1),
+    TaxRule("tx-austin", "books", (), valid_from=datetime(2025, 7, 1, 0, 0)),
     ShippingRate("standard", Money("4.90", "EUR")),
     *everything.actions, *everything.conditions, ItemFilter(skus={"A"}, tags={"t"}),
     PriceTier(Money("1.250", "KWD"), "2.5"), SpendTier(Money("10", "USD"), percent=5),
@@ -118,7 +130,11 @@ print(json.dumps({
 """
 
 # Exported attrs classes that are results, never stored or sent: computed on demand.
-NOT_MODELS = {"ItemRates", "PreparedCart", "PriceChange", "PruneReport", "ResolvedPrice"}
+# Calculators (rule tables, routers) are configuration built in code, not data sent or stored.
+NOT_MODELS = {
+    "ItemRates", "PreparedCart", "PriceChange", "PruneReport", "ResolvedPrice", "TaxByCountry",
+    "TaxRuleTable", "UsSalesTax", "UsZipRates", "EuVat", "FakeVatIdValidator",
+}
 
 
 def test_a_converter_built_first_round_trips_every_model() -> None:

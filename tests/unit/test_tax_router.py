@@ -6,8 +6,7 @@ import pytest
 
 from commercekit import errors
 from commercekit.address import Address
-from commercekit.tax import FlatTaxTable, TaxableItem, TaxRate, TaxRequest
-from commercekit.tax._router import TaxByCountry
+from commercekit.tax import FlatTaxTable, TaxableItem, TaxByCountry, TaxRate, TaxRequest
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 FR = FlatTaxTable(default=TaxRate("VAT", "0.2", "FR"))

@@ -17,7 +17,23 @@ its amount and the *source* that computed it. The rounding rules are stated in
 :func:`compute_tax`'s module and in the tax guide.
 """
 
+from commercekit.tax._codec import register_tax_hooks
 from commercekit.tax._engine import ItemRates, compute_tax, tax_amounts
+from commercekit.tax._eu import OVERRIDE_SOURCE, EuVat, Keep
+from commercekit.tax._eu_data import (
+    EU_MEMBER_STATES,
+    EU_TIME_ZONES,
+    EU_VAT_RATES,
+    EU_VAT_SOURCE,
+    EU_VAT_TABLE_SOURCE,
+    EU_VAT_TABLE_START,
+    EU_VAT_TABLE_TAKEN,
+    EU_VAT_TABLE_URL,
+    PARKING,
+    VAT_ID_PREFIXES,
+    EuCategory,
+    EuVatRate,
+)
 from commercekit.tax._flat import FlatTaxTable
 from commercekit.tax._port import TaxCalculator
 from commercekit.tax._rates import TaxCategory, TaxRate, check_rate
@@ -31,9 +47,69 @@ from commercekit.tax._request import (
     TaxRounding,
 )
 from commercekit.tax._result import ItemTax, TaxLine, TaxNote, TaxResult
+from commercekit.tax._router import TaxByCountry
+from commercekit.tax._table import TaxRule, TaxRuleTable
+from commercekit.tax._us import (
+    DEFAULT_STATE_RULES,
+    ExemptionCertificate,
+    UsSalesTax,
+    UsSourcing,
+    UsStateRule,
+)
+from commercekit.tax._us_rates import CSV_COLUMNS, US_STATES, UsZipRates, ZipRate
+from commercekit.tax._vat_ids import (
+    FakeVatIdValidator,
+    FormatVatIdValidator,
+    VatIdCheck,
+    VatIdValidator,
+    check_vat_id,
+)
+from commercekit.tax._zones import PostalPattern, PostalRange, TaxZone, normalize_postal_code
+
+# isort: split
+# Last: the area wires this package to the ports, which re-export names bound above.
+from commercekit.tax._area import TAX_AREA
 
 __all__ = [
+    "EU_MEMBER_STATES",
+    "EU_TIME_ZONES",
+    "EU_VAT_RATES",
+    "EU_VAT_SOURCE",
+    "EU_VAT_TABLE_SOURCE",
+    "EU_VAT_TABLE_START",
+    "EU_VAT_TABLE_TAKEN",
+    "EU_VAT_TABLE_URL",
+    "PARKING",
+    "VAT_ID_PREFIXES",
+    "OVERRIDE_SOURCE",
+    "EuCategory",
+    "EuVatRate",
+    "EuVat",
+    "Keep",
+    "FakeVatIdValidator",
+    "FormatVatIdValidator",
+    "VatIdCheck",
+    "VatIdValidator",
+    "check_vat_id",
+    "CSV_COLUMNS",
+    "DEFAULT_STATE_RULES",
+    "US_STATES",
+    "ExemptionCertificate",
+    "UsSalesTax",
+    "UsSourcing",
+    "UsStateRule",
+    "UsZipRates",
+    "ZipRate",
     "SHIPPING_ITEM",
+    "TAX_AREA",
+    "PostalPattern",
+    "PostalRange",
+    "TaxByCountry",
+    "TaxRule",
+    "TaxRuleTable",
+    "TaxZone",
+    "normalize_postal_code",
+    "register_tax_hooks",
     "FlatTaxTable",
     "ItemRates",
     "ItemTax",

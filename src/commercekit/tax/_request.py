@@ -80,13 +80,26 @@ def _registrations(value: Iterable[str]) -> frozenset[str]:
     return frozenset(check_identifier(code, name="registration").upper() for code in value)
 
 
-def _bool(name: str) -> object:
-    def convert(value: bool) -> bool:
-        if not isinstance(value, bool):
-            raise ValidationError(f"{name} must be True or False, got {value!r}")
-        return value
+def _check_bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{name} must be True or False, got {value!r}")
+    return value
 
-    return convert
+
+def _over_threshold(value: bool) -> bool:
+    return _check_bool(value, "eu_over_threshold")
+
+
+def _opt_in(value: bool) -> bool:
+    return _check_bool(value, "eu_destination_opt_in")
+
+
+def _oss(value: bool) -> bool:
+    return _check_bool(value, "eu_oss")
+
+
+def _exempt(value: bool) -> bool:
+    return _check_bool(value, "exempt")
 
 
 def _optional_address(value: Address | None) -> Address | None:
@@ -117,25 +130,27 @@ class Seller:
     #: Countries and subdivisions where the seller is registered to collect tax.
     registrations: frozenset[str] = attrs.field(factory=frozenset, converter=_registrations)
     #: Whether the EU distance-selling threshold (EUR 10,000 a year) was passed.
-    eu_over_threshold: bool = attrs.field(default=False, converter=_bool("eu_over_threshold"))  # type: ignore[misc]
+    eu_over_threshold: bool = attrs.field(default=False, converter=_over_threshold)
     #: Whether the seller opted in to destination taxation below the threshold.
-    eu_destination_opt_in: bool = attrs.field(
-        default=False,
-        converter=_bool("eu_destination_opt_in"),  # type: ignore[misc]
-    )
+    eu_destination_opt_in: bool = attrs.field(default=False, converter=_opt_in)
     #: Whether the seller files EU cross-border sales through the One-Stop Shop.
-    eu_oss: bool = attrs.field(default=False, converter=_bool("eu_oss"))  # type: ignore[misc]
+    eu_oss: bool = attrs.field(default=False, converter=_oss)
 
     def registered_in(self, code: str) -> bool:
         """Whether the seller collects tax in ``code`` (a country or ``"US-CA"``)."""
         return code.upper() in self.registrations or code.upper() == self.country
 
 
-def _optional_id(name: str) -> object:
-    def convert(value: str | None) -> str | None:
-        return None if value is None else check_identifier(value, name=name)
+def _certificate(value: str | None) -> str | None:
+    return None if value is None else check_identifier(value, name="exemption_certificate")
 
-    return convert
+
+def _vat_id(value: str | None) -> str | None:
+    return None if value is None else check_identifier(value, name="vat_id")
+
+
+def _items(value: Iterable[TaxableItem]) -> tuple[TaxableItem, ...]:
+    return tuple(value)
 
 
 def _optional_bool(value: bool | None) -> bool | None:
@@ -156,14 +171,11 @@ class TaxBuyer:
     #: The customer's id, or ``None`` for a guest.
     customer_id: str | None = None
     #: Whether the buyer is exempt from tax everywhere.
-    exempt: bool = attrs.field(default=False, converter=_bool("exempt"))  # type: ignore[misc]
+    exempt: bool = attrs.field(default=False, converter=_exempt)
     #: The reference of the buyer's exemption certificate, or ``None``.
-    exemption_certificate: str | None = attrs.field(
-        default=None,
-        converter=_optional_id("exemption_certificate"),  # type: ignore[misc]
-    )
+    exemption_certificate: str | None = attrs.field(default=None, converter=_certificate)
     #: The buyer's VAT id with its country prefix (``"DE123456789"``), or ``None``.
-    vat_id: str | None = attrs.field(default=None, converter=_optional_id("vat_id"))  # type: ignore[misc]
+    vat_id: str | None = attrs.field(default=None, converter=_vat_id)
     #: What an online check said of ``vat_id``: ``True``, ``False``, or ``None`` (unchecked).
     vat_id_validated: bool | None = attrs.field(default=None, converter=_optional_bool)
 
@@ -204,7 +216,7 @@ class TaxRequest:
     #: The pricing time (UTC); rates in force at this instant apply.
     at: datetime = attrs.field(converter=ensure_utc)
     #: The cart's lines, in the cart's order.
-    items: tuple[TaxableItem, ...] = attrs.field(converter=tuple)
+    items: tuple[TaxableItem, ...] = attrs.field(converter=_items)
     #: The shipping, or ``None``.
     shipping: TaxableItem | None = None
     #: Where the goods go (the cart's shipping address), or ``None``.

@@ -102,6 +102,14 @@ def _items(value: Iterable[ItemTax] | Mapping[str, ItemTax]) -> tuple[ItemTax, .
     return items
 
 
+def _notes(value: Iterable[TaxNote]) -> tuple[TaxNote, ...]:
+    notes = tuple(value)
+    for note in notes:
+        if not isinstance(note, TaxNote):
+            raise ValidationError(f"expected TaxNote, got {note!r}")
+    return notes
+
+
 @attrs.frozen
 class TaxResult:
     """A calculator's answer for one :class:`~commercekit.tax.TaxRequest`.
@@ -113,7 +121,7 @@ class TaxResult:
     #: The taxes per item.
     items: tuple[ItemTax, ...] = attrs.field(default=(), converter=_items)
     #: Notes for the invoice and the audit trail.
-    notes: tuple[TaxNote, ...] = attrs.field(default=(), converter=tuple)
+    notes: tuple[TaxNote, ...] = attrs.field(default=(), converter=_notes)
 
     def for_item(self, key: str) -> ItemTax | None:
         """The taxes on item ``key``, or ``None``."""
