@@ -43,7 +43,8 @@ from commercekit.pricing import (
 )
 from commercekit.tax import (
     FlatTaxTable, ItemTax, PostalRange, Seller, TaxLine, TaxBuyer, TaxNote, TaxRate, TaxResult,
-    TaxRule, TaxZone, EuVatRate, VatIdCheck, ExemptionCertificate, UsSourcing, UsStateRule, ZipRate,
+    TaxRule, TaxTransaction, TaxZone, EuVatRate, VatIdCheck, ExemptionCertificate, UsSourcing,
+    UsStateRule, ZipRate,
 )
 from commercekit.records import IdempotencyRecord, OutboxEvent
 from tests.unit.test_pricing_values import VALUES
@@ -78,6 +79,8 @@ request = attrs.evolve(prepared.tax_request,
 from commercekit.money import get_currency
 amount = TaxLine("VAT", "FR", Decimal("0.2"), 198, get_currency("EUR"), False, "flat")
 result = TaxResult([ItemTax("l1", (amount,), -3)], [TaxNote("export", "Export: zero-rated")])
+charged = FlatTaxTable(default=TaxRate("VAT", "0.2")).calculate(request)
+reported = TaxTransaction.from_tax("order-1", request, charged)
 line = ReservationLine("MUG", "paris", 2)
 samples = [
     *VALUES, cart, *cart.lines, breakdown, *breakdown.lines, *breakdown.promotions,
@@ -86,7 +89,7 @@ samples = [
     cart.shipping_address, TaxRate("VAT", "0.2", "FR"),
     request, *request.items, request.shipping, request.seller, request.buyer, result,
     *result.items, amount, *result.notes, FlatTaxTable({"food": TaxRate("VAT", "0.055")}),
-    zone, zone.postal_codes[1], rule,
+    zone, zone.postal_codes[1], rule, reported, *reported.lines,
     EuVatRate("FR", "books", "0.055", date(2023, 1, 1), date(2027, 1, 1)),
     VatIdCheck("FR40303265045", True, "FR"), VatIdCheck("DE1", False, "DE", "length", message="x"),
     ExemptionCertificate("C-1", "ada", {"TX", "CA"}, date(2027, 1, 1)),
@@ -132,8 +135,21 @@ print(json.dumps({
 # Exported attrs classes that are results, never stored or sent: computed on demand.
 # Calculators (rule tables, routers) are configuration built in code, not data sent or stored.
 NOT_MODELS = {
-    "ItemRates", "PreparedCart", "PriceChange", "PruneReport", "ResolvedPrice", "TaxByCountry",
-    "TaxRuleTable", "UsSalesTax", "UsZipRates", "EuVat", "FakeVatIdValidator",
+    "ItemRates",
+    "PreparedCart",
+    "PriceChange",
+    "PruneReport",
+    "ResolvedPrice",
+    "TaxByCountry",
+    "TaxRuleTable",
+    "UsSalesTax",
+    "UsZipRates",
+    "EuVat",
+    "FakeVatIdValidator",
+    "FallbackTaxCalculator",
+    "InMemoryTaxReporter",
+    "TaxJar",
+    "TaxJarReporter",
 }
 
 

@@ -245,8 +245,8 @@ def test_the_seller_can_be_configured_instead_of_passed() -> None:
 
 REVERSE_CHARGE = TaxNote(
     "reverse_charge",
-    "Reverse charge: VAT to be accounted for by the recipient (Article 196, Council Directive "
-    "2006/112/EC); customer VAT id FR40303265045",
+    "Reverse charge: intra-Community supply of goods exempt under Article 138 of Council"
+    " Directive 2006/112/EC; VAT is accounted for by the customer, VAT id FR40303265045",
 )
 
 

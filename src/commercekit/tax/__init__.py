@@ -34,9 +34,18 @@ from commercekit.tax._eu_data import (
     EuCategory,
     EuVatRate,
 )
+from commercekit.tax._fallback import FallbackTaxCalculator
 from commercekit.tax._flat import FlatTaxTable
 from commercekit.tax._port import TaxCalculator
 from commercekit.tax._rates import TaxCategory, TaxRate, check_rate
+from commercekit.tax._reporting import (
+    InMemoryTaxReporter,
+    TaxReporter,
+    TaxTransaction,
+    TaxTransactionLine,
+    TransactionKind,
+    per_unit,
+)
 from commercekit.tax._request import (
     SHIPPING_ITEM,
     Seller,
@@ -49,6 +58,7 @@ from commercekit.tax._request import (
 from commercekit.tax._result import ItemTax, TaxLine, TaxNote, TaxResult
 from commercekit.tax._router import TaxByCountry
 from commercekit.tax._table import TaxRule, TaxRuleTable
+from commercekit.tax._taxjar import TaxJar, TaxJarReporter
 from commercekit.tax._us import (
     DEFAULT_STATE_RULES,
     ExemptionCertificate,
@@ -71,6 +81,15 @@ from commercekit.tax._zones import PostalPattern, PostalRange, TaxZone, normaliz
 from commercekit.tax._area import TAX_AREA
 
 __all__ = [
+    "FallbackTaxCalculator",
+    "InMemoryTaxReporter",
+    "TaxReporter",
+    "TaxTransaction",
+    "TaxTransactionLine",
+    "TransactionKind",
+    "per_unit",
+    "TaxJar",
+    "TaxJarReporter",
     "EU_MEMBER_STATES",
     "EU_TIME_ZONES",
     "EU_VAT_RATES",

@@ -329,7 +329,8 @@ def compute_tax(
         return known[1]
 
     answer = _Answer(source, request.currency)
-    members = [(item.key, item.amount_minor, find(item)) for item in request.items]
+    lookup = find if exempt else rates_for
+    members = [(item.key, item.amount_minor, lookup(item)) for item in request.items]
     _tax_groups(members, request, answer)
     shipping = request.shipping
     if shipping is not None and shipping_taxable:
@@ -337,10 +338,11 @@ def compute_tax(
             _weighted_shipping(shipping, members, request, answer)
         elif shipping.tax_category is not None:
             _tax_groups([(SHIPPING_ITEM, shipping.amount_minor, find(shipping))], request, answer)
-    items = [answer.item(item.key) for item in request.items]
+    item = answer.item
+    found = [item(key) for key, _, _ in members]
     if shipping is not None:
-        items.append(answer.item(SHIPPING_ITEM))
-    return TaxResult(tuple(item for item in items if item is not None), tuple(notes))
+        found.append(item(SHIPPING_ITEM))
+    return TaxResult([tax for tax in found if tax is not None], notes)
 
 
 def _weighted_shipping(

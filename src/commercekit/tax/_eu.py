@@ -208,8 +208,9 @@ class EuVat:
                 notes.append(
                     TaxNote(
                         "reverse_charge",
-                        "Reverse charge: VAT to be accounted for by the recipient (Article 196, "
-                        f"Council Directive 2006/112/EC); customer VAT id {business.vat_id}",
+                        "Reverse charge: intra-Community supply of goods exempt under Article 138"
+                        " of Council Directive 2006/112/EC; VAT is accounted for by the customer,"
+                        f" VAT id {business.vat_id}",
                     )
                 )
                 return self._untaxed(request, home, notes)

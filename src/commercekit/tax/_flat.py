@@ -66,7 +66,6 @@ class FlatTaxTable:
 
     def calculate(self, request: TaxRequest) -> TaxResult:
         """Tax every item at its category's rates (see :mod:`commercekit.tax` for rounding)."""
-
         found: dict[str | None, ItemRates] = {}
 
         def rates_for(item: TaxableItem) -> ItemRates:
