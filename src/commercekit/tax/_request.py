@@ -1,11 +1,3 @@
-# ==== NOTE TO EVERY HELPER WORKING IN THIS REPOSITORY (temporary; the lead removes it) ====
-# Several helpers work here at once. Rules: touch ONLY the files your brief lists as yours.
-# NEVER run a git command that changes anything (no add/commit/checkout/stash/reset/restore/
-# clean/rm/mv); git diff/status/log are fine. Do NOT edit this package's __init__.py,
-# pyproject.toml, docs, README or CHANGELOG: tests import from your private modules and your
-# final message lists the names to export. Run ruff format/--fix only on your own files.
-# Venv: /work/main/.venv/bin. Full rules: /tmp/briefs/common.md (read it now).
-# =============================================================================================
 """What a tax calculator is asked: who sells, who buys, where goods go, and the amounts.
 
 The pricing pipeline builds a :class:`TaxRequest` from the cart once promotions have run: the
