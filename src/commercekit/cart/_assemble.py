@@ -23,8 +23,12 @@ from commercekit.money import CTX, Currency, Money, cash_round
 from commercekit.pricing import CouponRefusal, ResolvedPrice, UsageCounts
 from commercekit.pricing.promotions import Outcome, Row, Shipment
 from commercekit.tax import SHIPPING_ITEM, ItemTax, TaxNote
+from commercekit.values import trusted_constructor
 
 __all__ = ["assemble", "price_changes"]
+
+# Every field is computed here from checked rows: no converter or validator to run.
+_line_breakdown = trusted_constructor(LineBreakdown)
 
 
 def assemble(
@@ -44,7 +48,7 @@ def assemble(
     labels = {outcome.promotion.id: outcome.promotion.label for outcome in outcomes}
     inclusive = policy.prices_include_tax
     lines: list[LineBreakdown] = []
-    subtotal = discount = tax_total = adjusted = grand = 0
+    subtotal = discount = tax_total = adjusted = grand = matched = 0
     for line, row, price in zip(cart.lines, rows, prices, strict=True):
         adjustments = tuple(
             [
@@ -52,12 +56,15 @@ def assemble(
                 for pid, amount in row.adjustments.items()
             ]
         )
-        tax_lines, taxed, adjustment = _tax_lines(taxes.get(row.id), currency)
+        answer = taxes.get(row.id)
+        if answer is not None:
+            matched += 1
+        tax_lines, taxed, adjustment = _tax_lines(answer, currency, row.remaining, inclusive)
         remaining = row.remaining
         line_discount = row.subtotal - remaining
         total = remaining + adjustment if inclusive else remaining + taxed
         lines.append(
-            LineBreakdown(
+            _line_breakdown(
                 row.id,
                 line.sku,
                 line.quantity,
@@ -81,7 +88,10 @@ def assemble(
     shipping_part = None
     shipping_amount = 0
     if shipment is not None and shipping is not None:
-        tax_lines, taxed, adjustment = _tax_lines(taxes.get(SHIPPING_ITEM), currency)
+        answer = taxes.get(SHIPPING_ITEM)
+        if answer is not None:
+            matched += 1
+        tax_lines, taxed, adjustment = _tax_lines(answer, currency, shipment.remaining, inclusive)
         total = shipment.remaining + adjustment if inclusive else shipment.remaining + taxed
         shipping_part = ShippingBreakdown(
             shipping.method,
@@ -102,6 +112,9 @@ def assemble(
         tax_total += taxed
         adjusted += adjustment
         grand += total
+    if matched != len(taxes):
+        stray = sorted(set(taxes) - {row.id for row in rows} - {SHIPPING_ITEM})
+        raise ValidationError(f"the tax calculator answered for unknown item {stray[0]!r}")
     rounding = 0
     if policy.cash_rounding is not None:
         unrounded = Money.from_trusted(Decimal(grand).scaleb(-currency.minor_units, CTX), currency)
@@ -167,8 +180,10 @@ def price_changes(cart: Cart, breakdown: Breakdown) -> tuple[PriceChange, ...]:
     return tuple(changes)
 
 
-def _tax_lines(item: ItemTax | None, currency: Currency) -> tuple[tuple[TaxLine, ...], int, int]:
-    """(tax lines, their sum, the adjustment) of one item's answer."""
+def _tax_lines(
+    item: ItemTax | None, currency: Currency, amount: int, inclusive: bool
+) -> tuple[tuple[TaxLine, ...], int, int]:
+    """(tax lines, their sum, the adjustment) of one item's answer, checked."""
     if item is None:
         return (), 0, 0
     lines = item.lines
@@ -181,11 +196,19 @@ def _tax_lines(item: ItemTax | None, currency: Currency) -> tuple[tuple[TaxLine,
                 message=f"the tax calculator answered in {line.currency.code}, not in"
                 f" {currency.code}",
             )
-        amount = line.amount_minor
-        if type(amount) is not int or amount < 0:
+        tax = line.amount_minor
+        if type(tax) is not int or tax < 0:
             raise ValidationError(
-                f"the tax calculator answered a tax of {amount!r} on {item.key!r}: tax is a"
+                f"the tax calculator answered a tax of {tax!r} on {item.key!r}: tax is a"
                 " non-negative number of minor units"
             )
-        taxed += amount
-    return lines, taxed, item.adjustment_minor
+        taxed += tax
+    adjustment = item.adjustment_minor
+    if adjustment:
+        if not inclusive:
+            raise ValidationError(
+                f"the tax calculator restated the price of {item.key!r}, but prices exclude tax"
+            )
+        if amount + adjustment < 0:
+            raise ValidationError(f"the tax calculator's adjustment of {item.key!r} is too large")
+    return lines, taxed, adjustment

@@ -19,7 +19,7 @@ from commercekit.cart._assemble import assemble
 from commercekit.cart._breakdown import Breakdown
 from commercekit.cart._cart import Cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
-from commercekit.cart._taxes import NO_TAX, checked_result, tax_request
+from commercekit.cart._taxes import NO_TAX, answers, tax_request
 from commercekit.clock import ensure_utc
 from commercekit.errors import (
     CurrencyMismatchError,
@@ -148,8 +148,9 @@ class PreparedCart:
         An answer that does not fit the request (an unknown item, a negative tax, a price
         restated while prices exclude tax) is a :class:`~commercekit.errors.ValidationError`.
         """
-        answer = checked_result(self.tax_request, NO_TAX if result is None else result)
-        notes = () if result is None else result.notes
+        if result is None:
+            result = NO_TAX
+        taxes = answers(result)
         return assemble(
             self.cart,
             self.at,
@@ -158,8 +159,8 @@ class PreparedCart:
             self._prices,
             self._shipment,
             self._shipping,
-            answer,
-            notes,
+            taxes,
+            result.notes,
             self._outcomes,
             self._usage,
         )

@@ -25,10 +25,13 @@ from commercekit.tax import (
     TaxRequest,
     TaxResult,
 )
+from commercekit.values import trusted_constructor
 
-__all__ = ["NO_TAX", "checked_result", "tax_request"]
+__all__ = ["NO_TAX", "answers", "tax_request"]
 
 NO_TAX = TaxResult()
+# The pipeline's own rows are already checked: a line id, a SKU, integer amounts.
+_taxable_item = trusted_constructor(TaxableItem)
 
 
 def _quantity(row: Row) -> int | Decimal:
@@ -49,7 +52,7 @@ def tax_request(
 ) -> TaxRequest:
     """The request for the calculator: every line's discounted amount, and shipping's."""
     items = tuple(
-        TaxableItem(
+        _taxable_item(
             row.id,
             row.entry.sku,
             row.entry.tax_category,
@@ -95,27 +98,8 @@ def tax_request(
     )
 
 
-def checked_result(request: TaxRequest, result: TaxResult) -> dict[str, ItemTax]:
-    """The answer per item key, once it is known to fit ``request``.
-
-    Every key must be one of the request's items, and an adjustment may only restate a
-    tax-inclusive price, never below zero (each tax line's amount and currency are checked
-    as the breakdown is assembled).
-    """
+def answers(result: TaxResult) -> dict[str, ItemTax]:
+    """The answer per item key (each key is checked against the request while assembling)."""
     if not isinstance(result, TaxResult):
         raise ValidationError(f"a tax calculator must answer a TaxResult, got {result!r}")
-    amounts = {item.key: item.amount_minor for item in request.items}
-    if request.shipping is not None:
-        amounts[SHIPPING_ITEM] = request.shipping.amount_minor
-    answers: dict[str, ItemTax] = {}
-    for item in result.items:
-        if item.key not in amounts:
-            raise ValidationError(f"the tax calculator answered for unknown item {item.key!r}")
-        if item.adjustment_minor and not request.prices_include_tax:
-            raise ValidationError(
-                f"the tax calculator restated the price of {item.key!r}, but prices exclude tax"
-            )
-        if amounts[item.key] + item.adjustment_minor < 0:
-            raise ValidationError(f"the tax calculator's adjustment of {item.key!r} is too large")
-        answers[item.key] = item
-    return answers
+    return {item.key: item for item in result.items}

@@ -11,6 +11,7 @@ from commercekit.demo._inventory import inventory_tour
 from commercekit.demo._money import money_tour
 from commercekit.demo._pricing import pricing_tour
 from commercekit.demo._storage import storage_tour
+from commercekit.demo._tax import tax_tour
 from commercekit.storage import open_store
 
 __all__ = ["run_demo"]
@@ -27,6 +28,7 @@ def run_demo(out: TextIO, *, url: str | None = None) -> None:
     print("commercekit demo", file=out)
     money_tour(out)
     pricing_tour(out)
+    tax_tour(out)
     run = uuid.uuid4().hex[:6]  # fresh keys, so the demo can run again on the same store
     if url is not None:
         _store_tours(out, url, run, fresh=False)

@@ -50,15 +50,18 @@ from commercekit.tax._request import (
 from commercekit.tax._result import ItemTax, TaxLine, TaxNote, TaxResult
 from commercekit.tax._router import TaxByCountry
 from commercekit.tax._table import TaxRule, TaxRuleTable
-from commercekit.tax._taxjar import TaxJar, TaxJarReporter
-from commercekit.tax._us import (
+from commercekit.tax._taxjar import TaxJar
+from commercekit.tax._taxjar_reporter import TaxJarReporter
+from commercekit.tax._us import UsSalesTax
+from commercekit.tax._us_csv import CSV_COLUMNS
+from commercekit.tax._us_rates import UsZipRates
+from commercekit.tax._us_rules import (
     DEFAULT_STATE_RULES,
     ExemptionCertificate,
-    UsSalesTax,
     UsSourcing,
     UsStateRule,
 )
-from commercekit.tax._us_rates import CSV_COLUMNS, US_STATES, UsZipRates, ZipRate
+from commercekit.tax._us_zip_rate import US_STATES, ZipRate
 from commercekit.tax._vat_ids import (
     FakeVatIdValidator,
     FormatVatIdValidator,

@@ -43,6 +43,7 @@ from commercekit.tax._request import (
     TaxRounding,
 )
 from commercekit.tax._result import ItemTax, TaxLine, TaxNote, TaxResult
+from commercekit.values import trusted_constructor
 
 __all__ = ["ItemRates", "compute_tax", "tax_amounts"]
 
@@ -233,6 +234,9 @@ def _merge(lines: list[TaxLine]) -> list[TaxLine]:
 
 
 _UNSEEN: Any = object()
+# Built from a checked rate and an integer amount: no converter has anything to do.
+_tax_line = trusted_constructor(TaxLine)
+_item_tax = trusted_constructor(ItemTax)
 
 
 def _single(
@@ -274,8 +278,8 @@ def _tax_groups(
             # One rate, no restating: the common case, computed without the general machinery.
             numerator, denominator, (name, jurisdiction, rate, compound, source) = spec
             tax = div_round(amount * numerator, denominator, mode)
-            line = TaxLine(name, jurisdiction, rate, tax, currency, compound, source)
-            done[key] = ItemTax(key, (line,), 0)
+            line = _tax_line(name, jurisdiction, rate, tax, currency, compound, source)
+            done[key] = _item_tax(key, (line,), 0)
         return
     groups: dict[ItemRates, list[tuple[str, int]]] = {}
     for key, amount, found in members:
