@@ -26,7 +26,7 @@ doctest_global_setup = "\n".join(
     [
         "import decimal",
         "from decimal import Decimal",
-        "from datetime import datetime, timedelta, UTC",
+        "from datetime import date, datetime, timedelta, UTC",
         "from commercekit import *",
         "from commercekit.money import *",
         "from commercekit.clock import *",
@@ -36,5 +36,9 @@ doctest_global_setup = "\n".join(
         "from commercekit.rules import *",
         "from commercekit.errors import *",
         "from commercekit.pricing.promotions import *",
+        "from commercekit.address import *",
+        "from commercekit.tax import *",
+        "from commercekit.values import *",
+        "import attrs",
     ]
 )

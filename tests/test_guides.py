@@ -27,12 +27,19 @@ GUIDES = (
     "money.rst",
     "storage.rst",
     "pricing.rst",
+    "tax.rst",
     "inventory.rst",
     "events.rst",
 )
 
 #: Guides whose first snippet imports everything the guide uses.
-FIRST_SNIPPET_IMPORTS = ("getting-started.rst", "money.rst", "pricing.rst", "inventory.rst")
+FIRST_SNIPPET_IMPORTS = (
+    "getting-started.rst",
+    "money.rst",
+    "pricing.rst",
+    "tax.rst",
+    "inventory.rst",
+)
 
 # What Sphinx's doctest builder uses by default (doctest_default_flags), without
 # IGNORE_EXCEPTION_DETAIL: an error message a guide shows must be the one raised.

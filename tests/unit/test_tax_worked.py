@@ -301,3 +301,36 @@ def test_rates_outside_zero_to_one_are_refused() -> None:
         TaxRate("VAT", "-0.01")
     with pytest.raises(errors.MalformedAmountError):
         TaxRate("VAT", "NaN")
+
+
+def test_zero_and_exempt_categories_in_a_flat_table_and_a_rule_table() -> None:
+    from commercekit.tax import TaxRule, TaxRuleTable, TaxZone
+
+    flat = FlatTaxTable(default=TaxRate("VAT", "0.2", "FR"))
+    assert flat.rates_for("exempt") == ()
+    assert [r.rate for r in flat.rates_for("zero")] == [Decimal(0)]
+    assert flat.rates_for("books") == flat.default
+    table = TaxRuleTable([TaxZone("FR", "FR")], [TaxRule("FR", "standard", TaxRate("VAT", "0.2"))])
+    catalog = {
+        sku: CatalogEntry(sku, price=Money("10.00", "EUR"), tax_category=category)
+        for sku, category in [("Z", "zero"), ("E", "exempt"), ("S", None)]
+    }
+    cart = attrs.evolve(
+        Cart(id="c", currency="EUR").add("Z", 1).add("E", 1).add("S", 1),
+        shipping_address=Address("FR"),
+    )
+    for tax in (flat, table):
+        result = price_cart(cart, catalog, at=AT, tax=tax)
+        lines = {
+            line.sku: [(t.rate, t.amount_minor) for t in line.tax_lines] for line in result.lines
+        }
+        # Zero-rated: a 0% VAT line of 0.00; exempt: no line; standard: 10.00 x 20% = 2.00.
+        assert lines == {"Z": [(Decimal(0), 0)], "E": [], "S": [(Decimal("0.2"), 200)]}
+
+
+def test_an_answer_about_shipping_on_a_cart_without_shipping_is_refused() -> None:
+    cart, catalog = one_line("10.00", "EUR")
+    prepared = prepare_cart(cart, catalog, at=AT)
+    line = TaxLine("VAT", "", Decimal("0.2"), 1, get_currency("EUR"), source="x")
+    with pytest.raises(errors.ValidationError, match="unknown item ' shipping'"):
+        prepared.finish(TaxResult([ItemTax(SHIPPING_ITEM, (line,))]))

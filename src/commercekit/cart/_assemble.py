@@ -113,7 +113,8 @@ def assemble(
         adjusted += adjustment
         grand += total
     if matched != len(taxes):
-        stray = sorted(set(taxes) - {row.id for row in rows} - {SHIPPING_ITEM})
+        charged = {row.id for row in rows} | ({SHIPPING_ITEM} if shipping_part else set())
+        stray = sorted(set(taxes) - charged)
         raise ValidationError(f"the tax calculator answered for unknown item {stray[0]!r}")
     rounding = 0
     if policy.cash_rounding is not None:

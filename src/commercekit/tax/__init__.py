@@ -29,7 +29,7 @@ from commercekit.tax._eu_data import (
 from commercekit.tax._fallback import FallbackTaxCalculator
 from commercekit.tax._flat import FlatTaxTable
 from commercekit.tax._port import TaxCalculator
-from commercekit.tax._rates import TaxCategory, TaxRate, check_rate
+from commercekit.tax._rates import TaxCategory, TaxRate, check_rate, zero_rated
 from commercekit.tax._reporting import (
     InMemoryTaxReporter,
     TaxReporter,
@@ -142,4 +142,5 @@ __all__ = [
     "check_rate",
     "compute_tax",
     "tax_amounts",
+    "zero_rated",
 ]

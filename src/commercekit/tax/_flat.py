@@ -8,7 +8,7 @@ import attrs
 
 from commercekit.errors import ValidationError
 from commercekit.tax._engine import ItemRates, compute_tax
-from commercekit.tax._rates import TaxRate
+from commercekit.tax._rates import TaxCategory, TaxRate, zero_rated
 from commercekit.tax._request import TaxableItem, TaxRequest
 from commercekit.tax._result import TaxResult
 
@@ -51,10 +51,21 @@ class FlatTaxTable:
     source: str = "flat"
 
     def rates_for(self, tax_category: str | None) -> tuple[TaxRate, ...]:
-        """The rates that apply to an item of ``tax_category``."""
+        """The rates that apply to an item of ``tax_category``.
+
+        A category in ``rates`` gets its own; otherwise ``"exempt"`` gets none, ``"zero"`` the
+        default taxes at 0%, and any other category the default.
+        """
         if tax_category is None:
             return self.default
-        return self.rates.get(tax_category, self.default)
+        found = self.rates.get(tax_category)
+        if found is not None:
+            return found
+        if tax_category == TaxCategory.EXEMPT:
+            return ()
+        if tax_category == TaxCategory.ZERO:
+            return zero_rated(self.default)
+        return self.default
 
     def calculate(self, request: TaxRequest) -> TaxResult:
         """Tax every item at its category's rates (see :mod:`commercekit.tax` for rounding)."""

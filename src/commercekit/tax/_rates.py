@@ -11,7 +11,7 @@ from commercekit.errors import ValidationError
 from commercekit.money import to_decimal
 from commercekit.rules import check_identifier
 
-__all__ = ["TaxCategory", "TaxRate", "check_rate"]
+__all__ = ["TaxCategory", "TaxRate", "check_rate", "zero_rated"]
 
 
 class TaxCategory(enum.StrEnum):
@@ -81,3 +81,12 @@ class TaxRate:
     compound: bool = attrs.field(default=False, converter=_flag)
     #: The table or service it came from, or empty.
     source: str = attrs.field(default="", converter=_source)
+
+
+def zero_rated(rates: tuple[TaxRate, ...]) -> tuple[TaxRate, ...]:
+    """The same taxes at 0%: how a ``"zero"`` item is taxed where no zero rule is written.
+
+    >>> zero_rated((TaxRate("VAT", "0.2", "FR"),))[0].rate
+    Decimal('0')
+    """
+    return tuple(attrs.evolve(rate, rate=Decimal(0)) for rate in rates)

@@ -21,7 +21,7 @@ from commercekit.clock import ensure_utc
 from commercekit.errors import TaxAddressError, TaxError, TaxTableError
 from commercekit.rules import check_identifier
 from commercekit.tax._engine import ItemRates, compute_tax
-from commercekit.tax._rates import TaxCategory, TaxRate
+from commercekit.tax._rates import TaxCategory, TaxRate, zero_rated
 from commercekit.tax._request import TaxableItem, TaxRequest
 from commercekit.tax._result import TaxNote, TaxResult
 from commercekit.tax._zones import TaxZone
@@ -30,6 +30,7 @@ __all__ = ["TaxRule", "TaxRuleTable"]
 
 _STANDARD = TaxCategory.STANDARD.value
 _EXEMPT = TaxCategory.EXEMPT.value
+_ZERO = TaxCategory.ZERO.value
 _BEGINNING = datetime.min.replace(tzinfo=UTC)
 _NO_RATES = ItemRates()
 
@@ -301,7 +302,11 @@ class TaxRuleTable:
             if timeline is not None:
                 index = timeline.at(at)
                 if index is not None:
-                    return timeline.rates[index]
+                    found = timeline.rates[index]
+                    if category == _ZERO and wanted == _STANDARD:
+                        # Zero-rated without a rule of its own: the standard taxes at 0%.
+                        return ItemRates(zero_rated(found.rates))
+                    return found
         local = at.astimezone(zone.tzinfo).isoformat()
         raise TaxError(
             f"no tax rule in force in zone {zone.id!r} for category {category!r}, nor a"

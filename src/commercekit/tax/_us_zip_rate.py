@@ -33,7 +33,8 @@ def _rate(value: object, column: str) -> Decimal:
         raise TaxTableError(
             f"{column} {rate} is not a rate in [0, 1): rates are fractions such as 0.0725"
         )
-    return rate
+    # The files write six places ("0.060000"); tax lines and invoices show the rate as 6%.
+    return rate.normalize() if rate else Decimal(0)
 
 
 def _state_rate(value: object) -> Decimal:

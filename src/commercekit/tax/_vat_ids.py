@@ -88,9 +88,9 @@ def _invalid(vat_id: str, country: str | None, reason: str, message: str) -> Vat
 def check_vat_id(vat_id: str) -> VatIdCheck:
     """Check an EU VAT id's format and checksum, offline (python-stdnum).
 
-    >>> check_vat_id("fr 403 032 650 45")
-    VatIdCheck(vat_id='FR40303265045', valid=True, country='FR', reason=None,
-               source='stdnum', message='')
+    >>> found = check_vat_id("fr 403 032 650 45")
+    >>> found.vat_id, found.valid, found.country, found.reason
+    ('FR40303265045', True, 'FR', None)
     >>> check_vat_id("FR40303265046").reason
     'checksum'
     >>> check_vat_id("GB123456782").reason
