@@ -6,6 +6,7 @@ payment and shipping gateways, checkout and orders. The names below are the publ
 whose names start with an underscore are private.
 """
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from commercekit import errors
@@ -25,6 +26,9 @@ from commercekit.money import (
     to_minor_units,
 )
 from commercekit.storage import open_store
+
+# A library logs and lets the host route: without a handler of the host's, nothing is printed.
+logging.getLogger("commercekit").addHandler(logging.NullHandler())
 
 try:
     __version__ = version("commercekit")
