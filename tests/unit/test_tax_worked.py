@@ -334,3 +334,22 @@ def test_an_answer_about_shipping_on_a_cart_without_shipping_is_refused() -> Non
     line = TaxLine("VAT", "", Decimal("0.2"), 1, get_currency("EUR"), source="x")
     with pytest.raises(errors.ValidationError, match="unknown item ' shipping'"):
         prepared.finish(TaxResult([ItemTax(SHIPPING_ITEM, (line,))]))
+
+
+def test_an_answer_in_another_currency_is_refused() -> None:
+    cart, catalog = one_line("10.00", "EUR")
+    prepared = prepare_cart(cart, catalog, at=AT)
+    dollars = TaxLine("VAT", "", Decimal("0.2"), 200, get_currency("USD"), source="x")
+    with pytest.raises(errors.CurrencyMismatchError, match="answered in USD, not in EUR"):
+        prepared.finish(TaxResult([ItemTax(cart.lines[0].id, (dollars,))]))
+
+
+def test_bad_sellers_and_buyers_are_refused_where_they_are_built() -> None:
+    with pytest.raises(errors.ValidationError, match="ISO 3166-1"):
+        Seller("France")
+    with pytest.raises(errors.ValidationError, match="True or False"):
+        Seller("DE", eu_over_threshold="yes")  # type: ignore[arg-type]
+    with pytest.raises(errors.InvalidIdentifierError):
+        Customer(vat_id="")
+    with pytest.raises(errors.ValidationError):
+        Customer(vat_id_validated=1)  # type: ignore[arg-type]
