@@ -37,11 +37,14 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   ├── PriceNotFoundError (LookupError)   no price for a SKU in a currency
     │   └── CouponError                        a refused coupon, with the reason
     ├── PaymentError
-    │   └── PaymentDeclinedError               the gateway refused the payment
+    │   ├── PaymentDeclinedError               the gateway refused the payment
+    │   ├── PaymentAmountError (ValueError)    zero, negative, or more than is left to take
+    │   └── WebhookSignatureError (ValueError) a webhook not signed as the provider signs
     ├── TaxError
     │   ├── TaxTableError (ValueError)         a tax rule table that cannot be built
     │   └── TaxAddressError (ValueError)       an address tax cannot be computed for
     ├── GatewayError                           a gateway or external service failed
+    │   ├── GatewayUnavailableError            unreachable or overloaded: nothing done, retry
     │   ├── TaxServiceError (TaxError)         a tax service refused or garbled a request
     │   └── TaxUnavailableError (TaxError)     a tax service cannot answer now: never zero tax
     └── StateTransitionError                   an illegal move in a state machine
@@ -64,6 +67,7 @@ __all__ = [
     "CurrencyError",
     "CurrencyMismatchError",
     "GatewayError",
+    "GatewayUnavailableError",
     "IdempotencyConflictError",
     "InsufficientStockError",
     "InvalidAmountError",
@@ -74,6 +78,7 @@ __all__ = [
     "MissingDependencyError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "PaymentAmountError",
     "PaymentDeclinedError",
     "PaymentError",
     "PriceNotFoundError",
@@ -95,6 +100,7 @@ __all__ = [
     "UnknownSkuError",
     "UnsupportedCurrencyError",
     "ValidationError",
+    "WebhookSignatureError",
 ]
 
 
@@ -200,7 +206,16 @@ class OutcomeUnknownError(CommerceError):
     A COMMIT whose connection dropped before the server answered, or a gateway call that timed
     out after it was sent. Do not assume either outcome: read the state back, or retry with the
     same idempotency key (calls that take one are safe to retry; see each call's docs).
+    :attr:`provider` names the gateway when one was called (else ``None``); :attr:`retryable`
+    is true: retrying with the same idempotency key is how the outcome is learned.
     """
+
+    retryable = True
+
+    def __init__(self, message: str, *, provider: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.provider = provider
+        self.code = code
 
 
 class ConfigurationError(CommerceError):
@@ -333,7 +348,29 @@ class PaymentError(CommerceError):
 
 
 class PaymentDeclinedError(PaymentError):
-    """The gateway declined the payment; retrying the same request will not help."""
+    """The gateway declined the payment; retrying the same request will not help.
+
+    ``str(error)`` and :attr:`customer_message` are safe to show the customer (no gateway
+    internals); :attr:`code` is the provider's decline code (``"insufficient_funds"``,
+    ``"card_declined"``), :attr:`provider` the gateway's name, :attr:`reference` the gateway's
+    reference of the refused attempt when it has one.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        customer_message: str,
+        *,
+        provider: str | None = None,
+        code: str | None = None,
+        reference: str | None = None,
+    ) -> None:
+        super().__init__(customer_message)
+        self.customer_message = customer_message
+        self.provider = provider
+        self.code = code
+        self.reference = reference
 
 
 class GatewayError(CommerceError):
@@ -359,6 +396,27 @@ class GatewayError(CommerceError):
         self.status = status
         if retryable is not None:
             self.retryable = retryable
+
+
+class PaymentAmountError(PaymentError, ValidationError):
+    """An amount a payment cannot take, raised before any gateway call.
+
+    Zero or negative, finer than the minor unit, or more than is left to capture or refund.
+    """
+
+
+class WebhookSignatureError(PaymentError, ValidationError):
+    """A webhook whose signature is missing, wrong or too old: nothing in it is acted on."""
+
+
+class GatewayUnavailableError(GatewayError):
+    """A gateway could not be reached or was overloaded after the retries: retry later.
+
+    Connection refused, 429 or a 5xx that says nothing was done; when the request may have
+    been acted on, the error is :class:`OutcomeUnknownError` instead.
+    """
+
+    retryable = True
 
 
 class TaxError(CommerceError):

@@ -33,6 +33,8 @@ LAYERS: dict[str, int] = {
     "commercekit.address": BASE,
     "commercekit.values": BASE,
     "commercekit.tax": CORE,
+    "commercekit.payments": CORE,
+    "commercekit.gateways": ADAPTERS,
     "commercekit.tax._area": ADAPTERS,
     "commercekit.tax._taxjar": ADAPTERS,
     "commercekit.tax._taxjar_http": ADAPTERS,

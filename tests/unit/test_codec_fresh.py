@@ -28,7 +28,11 @@ from decimal import Decimal
 import attrs
 
 import commercekit.address, commercekit.cart, commercekit.inventory, commercekit.pricing
-import commercekit.records, commercekit.tax
+import commercekit.payments, commercekit.records, commercekit.tax
+from commercekit.payments import (
+    AuthorizeRequest, GatewayResult, NextAction, Payment, PaymentOperation, WebhookEvent,
+    WebhookKind,
+)
 from commercekit import Money
 from commercekit.cart import Cart, ShippingRate, prepare_cart, price_cart
 from commercekit.inventory import (
@@ -68,6 +72,14 @@ breakdown = price_cart(
     tax=FlatTaxTable({}, default=TaxRate("VAT", "0.2", "FR")),
 )
 everything = VALUES[-1]
+action = NextAction("redirect_to_url", "https://bank.example/3ds", "pi_1_secret_x")
+payment = Payment("pay-1", "fake", Money("10.00", "EUR"))
+payment = payment.begin(PaymentOperation.AUTHORIZE, "pay-1:authorize:1", 1000, AT)
+payment = payment.record_action(GatewayResult("requires_action", "pi_1", Money("10.00", "EUR"),
+                                              next_action=action), AT, key="pay-1:authorize:1")
+payment = payment.record_authorization(
+    GatewayResult("authorized", "pi_1", Money("10.00", "EUR"), authorized_until=AT), AT)
+payment = payment.begin(PaymentOperation.CAPTURE, "pay-1:capture:1", 400, AT, final=False)
 zone = TaxZone("tx-austin", "US", {"TX"}, ("787*", PostalRange("73301", "73344")),
                timezone="America/Chicago", priority=2)
 rule = TaxRule("tx-austin", "standard", (TaxRate("State", "0.0625", "US-TX"),),
@@ -89,7 +101,11 @@ samples = [
     cart.shipping_address, TaxRate("VAT", "0.2", "FR"),
     request, *request.items, request.shipping, request.seller, request.buyer, result,
     *result.items, amount, *result.notes, FlatTaxTable({"food": TaxRate("VAT", "0.055")}),
-    zone, zone.postal_codes[1], rule, reported, *reported.lines,
+    zone, zone.postal_codes[1], rule, payment, *payment.transitions, payment.pending, action,
+    AuthorizeRequest("pay-1", Money("10.00", "EUR"), "tok_visa", metadata={"order": "o-1"}),
+    WebhookEvent("evt_1", "stripe", WebhookKind.CAPTURED, "pi_1", Money("4.00", "EUR"), AT,
+                 "payment_intent.succeeded"),
+    GatewayResult("refunded", "pi_1", Money("1.00", "EUR"), "re_1"), reported, *reported.lines,
     EuVatRate("FR", "books", "0.055", date(2023, 1, 1), date(2027, 1, 1)),
     VatIdCheck("FR40303265045", True, "FR"), VatIdCheck("DE1", False, "DE", "length", message="x"),
     ExemptionCertificate("C-1", "ada", {"TX", "CA"}, date(2027, 1, 1)),
@@ -120,7 +136,7 @@ models = {
     getattr(module, name)
     for module in (
         commercekit.address, commercekit.cart, commercekit.inventory, commercekit.pricing,
-        commercekit.records, commercekit.tax,
+        commercekit.records, commercekit.tax, commercekit.payments,
     )
     for name in module.__all__
     if isinstance(getattr(module, name), type) and attrs.has(getattr(module, name))

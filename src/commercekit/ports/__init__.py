@@ -49,6 +49,7 @@ from commercekit.ports._storage import (
 # names bound above (whichever of the two packages is imported first).
 from commercekit.ports._catalog import Catalog
 from commercekit.ports._exchange import ExchangeRates
+from commercekit.ports._payments import PaymentGateway
 from commercekit.ports._tax import TaxCalculator, TaxReporter, VatIdValidator
 
 __all__ = [
@@ -80,6 +81,7 @@ __all__ = [
     "StockRepository",
     "StockRow",
     "StorePort",
+    "PaymentGateway",
     "TaxCalculator",
     "TaxReporter",
     "TransactionPort",

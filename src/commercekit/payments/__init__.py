@@ -1,0 +1,44 @@
+"""Payments: the payment aggregate and its state machine, the gateway port's values.
+
+A :class:`Payment` is one amount taken by one method (a gateway such as Stripe, or store
+credit); its state machine keeps authorized, captured and refunded amounts reconciled, and
+records every transition with the gateway's reference, the time and the idempotency key.
+Gateways implement :class:`~commercekit.ports.PaymentGateway` (defined here, beside the values it
+speaks); adapters live in :mod:`commercekit.gateways`.
+"""
+
+from commercekit.payments._payment import (
+    Payment,
+    PaymentOperation,
+    PaymentStatus,
+    PaymentTransition,
+    PendingOperation,
+)
+from commercekit.payments._port import PaymentGateway
+from commercekit.payments._values import (
+    AuthorizeRequest,
+    GatewayResult,
+    GatewayStatus,
+    NextAction,
+    WebhookEvent,
+    WebhookKind,
+    check_payment_token,
+    looks_like_card_number,
+)
+
+__all__ = [
+    "AuthorizeRequest",
+    "GatewayResult",
+    "GatewayStatus",
+    "NextAction",
+    "Payment",
+    "PaymentGateway",
+    "PaymentOperation",
+    "PaymentStatus",
+    "PaymentTransition",
+    "PendingOperation",
+    "WebhookEvent",
+    "WebhookKind",
+    "check_payment_token",
+    "looks_like_card_number",
+]
