@@ -67,6 +67,10 @@ def test_quote_asks_the_tax_calculator_once_outside_any_transaction() -> None:
         assert [note.code for note in quote.tax_notes] == ["fallback"]
         [(request, in_transaction)] = asked
         assert in_transaction is False
+        priced = service.price(cart.add("MUG", 1))
+        assert priced.breakdown.grand_total == quote.grand_total
+        assert priced.tax_result.notes[0].code == "fallback"
+        assert priced.tax_request.items[0].amount_minor == 800
         assert request.seller is seller and request.ship_from == seller.address
         without = CartService(store, catalog, tax=FallbackTaxCalculator(Remote()), seller=seller)
         with pytest.raises(errors.TaxUnavailableError):

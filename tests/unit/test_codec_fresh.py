@@ -153,6 +153,7 @@ print(json.dumps({
 NOT_MODELS = {
     "ItemRates",
     "PreparedCart",
+    "PricedCart",
     "PriceChange",
     "PruneReport",
     "ResolvedPrice",

@@ -23,7 +23,7 @@ from commercekit.cart._metadata import Metadata
 from commercekit.cart._pipeline import PreparedCart, prepare_cart, price_cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
 from commercekit.cart._quantity import MAX_QUANTITY, MAX_QUANTITY_PLACES, Quantity, check_quantity
-from commercekit.cart._service import CART_KIND, CartService
+from commercekit.cart._service import CART_KIND, CartService, PricedCart
 from commercekit.cart._usage import consume_promotions, read_usage_counts, release_promotions
 
 # isort: split
@@ -57,6 +57,7 @@ __all__ = [
     "line_id",
     "merge_carts",
     "PreparedCart",
+    "PricedCart",
     "prepare_cart",
     "price_cart",
     "price_changes",

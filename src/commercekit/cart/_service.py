@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 from commercekit.cart._breakdown import Breakdown
 from commercekit.cart._cart import Cart
 from commercekit.cart._coupons import check_coupon
 from commercekit.cart._pipeline import prepare_cart
 from commercekit.cart._policy import PricingPolicy, ShippingRate
+from commercekit.cart._taxes import NO_TAX
 from commercekit.cart._usage import consume_promotions, read_usage_counts
 from commercekit.ports import AggregateKind, Catalog, ExchangeRates, StorePort, TaxCalculator
 from commercekit.pricing import Customer, PriceList, Promotion, UsageCounts
-from commercekit.tax import Seller
+from commercekit.tax import Seller, TaxRequest, TaxResult
 
-__all__ = ["CART_KIND", "CartService"]
+__all__ = ["CART_KIND", "CartService", "PricedCart"]
+
+
+@attrs.frozen
+class PricedCart:
+    """A cart's breakdown with the tax request and answer it was built from."""
+
+    #: The priced cart.
+    breakdown: Breakdown
+    #: What the tax calculator was asked.
+    tax_request: TaxRequest
+    #: What it answered (no tax lines when the service has no calculator).
+    tax_result: TaxResult
 
 
 def _customer_id(cart: Cart) -> str | None:
@@ -81,10 +96,23 @@ class CartService:
         customer: Customer | None = None,
         shipping: ShippingRate | None = None,
     ) -> Breakdown:
-        """Price ``cart`` now; no side effects.
+        """Price ``cart`` now; no side effects (:meth:`price` without the tax exchange)."""
+        return self.price(cart, customer=customer, shipping=shipping).breakdown
+
+    def price(
+        self,
+        cart: Cart,
+        *,
+        customer: Customer | None = None,
+        shipping: ShippingRate | None = None,
+    ) -> PricedCart:
+        """Price ``cart`` now and keep what the tax calculator was asked and answered.
 
         The tax calculator is asked once, between the two pure halves of the pipeline and
-        outside any store transaction, so a remote tax service never holds a connection.
+        outside any store transaction, so a remote tax service never holds a connection. The
+        checkout reports the sale to a :class:`~commercekit.ports.TaxReporter` from the
+        request and answer kept here (:meth:`TaxTransaction.from_tax
+        <commercekit.tax.TaxTransaction.from_tax>`).
         """
         entries = self.catalog.get_entries(line.sku for line in cart.lines)
         prepared = prepare_cart(
@@ -100,9 +128,8 @@ class CartService:
             policy=self.policy,
             seller=self.seller,
         )
-        if self.tax is None:
-            return prepared.finish(None)
-        return prepared.finish(self.tax.calculate(prepared.tax_request))
+        answer = NO_TAX if self.tax is None else self.tax.calculate(prepared.tax_request)
+        return PricedCart(prepared.finish(answer), prepared.tax_request, answer)
 
     def apply_coupon(
         self,
