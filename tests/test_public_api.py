@@ -32,6 +32,12 @@ PUBLIC = [
     "commercekit.records",
     "commercekit.rules",
     "commercekit.storage",
+    "commercekit.address",
+    "commercekit.tax",
+    "commercekit.values",
+    "commercekit.payments",
+    "commercekit.gateways.payments",
+    "commercekit.testing",
 ]
 
 

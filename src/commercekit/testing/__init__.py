@@ -10,9 +10,37 @@ you would use ``httpx.MockTransport``. None touches the network or a real servic
   (the online VIES check) that knows which ids are valid, or is unavailable.
 - :class:`~commercekit.tax.InMemoryTaxReporter`: a :class:`~commercekit.ports.TaxReporter`
   that records the orders and refunds reported to it.
+- :class:`~commercekit.gateways.payments.FakeGateway`: a
+  :class:`~commercekit.ports.PaymentGateway` with documented test tokens
+  (``FAKE_TOKEN_OK``, ``FAKE_TOKEN_DECLINE``, ...), in memory or in a store shared by processes.
 """
 
 from commercekit.clock import ManualClock
+from commercekit.gateways.payments import (
+    FAKE_TOKEN_DECLINE,
+    FAKE_TOKEN_INSUFFICIENT_FUNDS,
+    FAKE_TOKEN_NETWORK_FAILURE_AFTER_CHARGE,
+    FAKE_TOKEN_OK,
+    FAKE_TOKEN_REQUIRES_ACTION,
+    FAKE_TOKEN_SLOW,
+    FAKE_TOKEN_UNAVAILABLE,
+    FakeCharge,
+    FakeGateway,
+)
 from commercekit.tax import FakeVatIdValidator, FlatTaxTable, InMemoryTaxReporter
 
-__all__ = ["FakeVatIdValidator", "FlatTaxTable", "InMemoryTaxReporter", "ManualClock"]
+__all__ = [
+    "FAKE_TOKEN_DECLINE",
+    "FAKE_TOKEN_INSUFFICIENT_FUNDS",
+    "FAKE_TOKEN_NETWORK_FAILURE_AFTER_CHARGE",
+    "FAKE_TOKEN_OK",
+    "FAKE_TOKEN_REQUIRES_ACTION",
+    "FAKE_TOKEN_SLOW",
+    "FAKE_TOKEN_UNAVAILABLE",
+    "FakeCharge",
+    "FakeGateway",
+    "FakeVatIdValidator",
+    "FlatTaxTable",
+    "InMemoryTaxReporter",
+    "ManualClock",
+]
