@@ -1,0 +1,107 @@
+"""Payments: the Stripe adapter's overhead over raw httpx, on the same in-process transport.
+
+Target (issue 14): an authorization through :class:`~commercekit.gateways.payments.StripeGateway`
+takes at most 1.3x the time of the same HTTP exchange written with raw httpx: the same form body
+posted to the same ``httpx.MockTransport`` (which answers a canned PaymentIntent, so the server
+costs next to nothing), with the same headers, and the JSON answer parsed. The adapter's extra
+work is what is measured: building and checking the request, the idempotency key, reading and
+checking the PaymentIntent into a ``GatewayResult``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from benchmarks._harness import Ratio, compare, report
+from commercekit import Money
+from commercekit.gateways.payments import StripeGateway
+from commercekit.payments import AuthorizeRequest
+from tests.stripe_server import API_KEY, StripeSimulator
+
+HEADERS = {
+    "Authorization": f"Bearer {API_KEY}",
+    "Content-Type": "application/x-www-form-urlencoded",
+    "Stripe-Version": "2024-06-20",
+}
+
+
+def canned_intent() -> bytes:
+    """A real-shaped PaymentIntent answer, taken once from the Stripe simulator."""
+    simulator = StripeSimulator()
+    with simulator.client() as client:
+        gateway = StripeGateway(API_KEY, client=client)
+        result = gateway.authorize(
+            AuthorizeRequest("bench", Money("10.00", "EUR"), "pm_card_visa"),
+            idempotency_key="bench-0",
+        )
+        return json.dumps(simulator.intent(result.reference)).encode()
+
+
+def _runner() -> tuple[Callable[[], object], Callable[[], object]]:
+    body = canned_intent()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    client = httpx.Client(transport=httpx.MockTransport(answer), base_url="https://api.stripe.com")
+    gateway = StripeGateway(API_KEY, client=client)
+    request = AuthorizeRequest("bench", Money("10.00", "EUR"), "pm_card_visa")
+    keys = itertools.count()
+
+    def candidate() -> object:
+        return gateway.authorize(request, idempotency_key=f"pay-{next(keys)}")
+
+    def baseline() -> object:
+        form = urlencode(
+            [
+                ("amount", "1000"),
+                ("currency", "eur"),
+                ("payment_method", "pm_card_visa"),
+                ("confirm", "true"),
+                ("capture_method", "manual"),
+                ("metadata[payment_id]", "bench"),
+                ("expand[]", "latest_charge"),
+                ("automatic_payment_methods[enabled]", "true"),
+                ("automatic_payment_methods[allow_redirects]", "never"),
+            ]
+        )
+        headers = {**HEADERS, "Idempotency-Key": f"raw-{next(keys)}"}
+        response = client.post("/v1/payment_intents", content=form, headers=headers, timeout=30)
+        data: Any = response.json()
+        return data["id"], data["status"], data["amount_capturable"]
+
+    assert candidate() is not None and baseline() is not None
+    return candidate, baseline
+
+
+def run(rounds: int = 9, number: int = 300) -> list[tuple[Ratio, str]]:
+    """Measure and return (ratio, target) pairs."""
+    candidate, baseline = _runner()
+    return [
+        (
+            compare(
+                "Stripe authorize vs raw httpx, same transport",
+                candidate,
+                baseline,
+                rounds=rounds,
+                number=number,
+            ),
+            "<= 1.3x",
+        )
+    ]
+
+
+def main() -> None:
+    """Print the payments benchmark."""
+    print("payments (median ratio, candidate / baseline)")
+    print(report(run()))
+
+
+if __name__ == "__main__":
+    main()
