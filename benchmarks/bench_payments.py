@@ -17,12 +17,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from tests.stripe_server import API_KEY, StripeSimulator
 
 from benchmarks._harness import Ratio, compare, report
 from commercekit import Money
 from commercekit.gateways.payments import StripeGateway
 from commercekit.payments import AuthorizeRequest
-from tests.stripe_server import API_KEY, StripeSimulator
 
 HEADERS = {
     "Authorization": f"Bearer {API_KEY}",
