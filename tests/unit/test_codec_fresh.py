@@ -154,6 +154,7 @@ NOT_MODELS = {
     "ItemRates",
     "PreparedCart",
     "PricedCart",
+    "RecoveryReport",
     "PriceChange",
     "PruneReport",
     "ResolvedPrice",

@@ -26,7 +26,14 @@ from commercekit.payments._values import (
     looks_like_card_number,
 )
 
+# isort: split
+# Last: the service talks to the ports, which re-export the port defined above.
+from commercekit.payments._service import PAYMENT_KIND, PaymentService, RecoveryReport
+
 __all__ = [
+    "PAYMENT_KIND",
+    "PaymentService",
+    "RecoveryReport",
     "AuthorizeRequest",
     "GatewayResult",
     "GatewayStatus",

@@ -10,7 +10,8 @@ States::
     pending ──> requires_action ──> authorized ──> partially_captured ──> captured
        │              │                 │  │               │                 │
        │              │                 │  └─> voided      └──> partially_refunded <──┘
-       └──────────────┴──> failed       └─> authorization_expired ──> authorized    └─> refunded
+       └──────────────┴──> failed       └─> authorization_expired               └─> refunded
+                                              (authorized again, or requires_action first)
 
 Invariants (a hypothesis property checks them): ``0 <= refunded <= captured <= authorized``,
 all in the payment's currency; ``captured == authorized`` once ``captured``;
@@ -77,7 +78,7 @@ _FROM: dict[PaymentOperation, frozenset[PaymentStatus]] = {
     PaymentOperation.AUTHORIZE: frozenset(
         {_S.PENDING, _S.REQUIRES_ACTION, _S.AUTHORIZATION_EXPIRED}
     ),
-    PaymentOperation.ACTION: frozenset({_S.PENDING, _S.REQUIRES_ACTION}),
+    PaymentOperation.ACTION: frozenset({_S.PENDING, _S.REQUIRES_ACTION, _S.AUTHORIZATION_EXPIRED}),
     PaymentOperation.CAPTURE: frozenset({_S.AUTHORIZED, _S.PARTIALLY_CAPTURED}),
     PaymentOperation.VOID: frozenset(
         {_S.PENDING, _S.REQUIRES_ACTION, _S.AUTHORIZED, _S.AUTHORIZATION_EXPIRED}
@@ -333,18 +334,27 @@ class Payment:
     def next_key(self, operation: PaymentOperation) -> str:
         """The idempotency key of the next ``operation`` on this payment.
 
-        Deterministic: ``<payment id>:<operation>:<n>``, ``n`` counting that operation's
-        recorded transitions, so a retry of an unrecorded call reuses the same key.
+        ``<payment id>:<operation>:<n>``, ``n`` one past the highest of that operation's keys
+        already used (recorded on any transition, or claimed), so a retry of an unrecorded call
+        reuses its claimed key and a new call never names a key a provider has seen.
         """
-        done = sum(1 for t in self.transitions if t.operation is operation and t.key is not None)
-        return f"{self.id}:{operation.value}:{done + 1}"
+        prefix = f"{self.id}:{operation.value}:"
+        used = [t.key for t in self.transitions if t.key is not None]
+        if self.pending is not None:
+            used.append(self.pending.key)
+        highest = 0
+        for key in used:
+            if key.startswith(prefix) and key[len(prefix) :].isdigit():
+                highest = max(highest, int(key[len(prefix) :]))
+        return f"{prefix}{highest + 1}"
 
     def record_action(
         self, result: GatewayResult, at: datetime, *, key: str | None = None
     ) -> Payment:
         """The gateway asks the customer to act (``result.next_action``)."""
         self._allowed(PaymentOperation.ACTION)
-        self._same_payment(result)
+        if self.status is not PaymentStatus.AUTHORIZATION_EXPIRED:
+            self._same_payment(result)  # a re-authorization may get a new reference
         return self._moved(
             PaymentOperation.ACTION,
             PaymentStatus.REQUIRES_ACTION,
