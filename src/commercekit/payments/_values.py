@@ -224,7 +224,9 @@ class WebhookEvent:
     kind: WebhookKind
     #: The gateway's payment reference, or ``None`` for events about something else.
     reference: str | None
-    #: The amount concerned, when the event says.
+    #: The amount concerned, when the event says: what is held for ``AUTHORIZED``, and the
+    #: provider's running total (every capture, or every refund, so far) for ``CAPTURED`` and
+    #: ``REFUNDED``; ``None`` when the event does not say.
     amount: Money | None
     #: When the provider created the event.
     created: datetime = attrs.field(converter=ensure_utc)

@@ -210,12 +210,10 @@ def _meaning(kind: str, obj: Mapping[str, Any]) -> tuple[WebhookKind, str | None
         )
     if kind in _REFUND_EVENTS and obj.get("object") == "refund":
         reference = _id(obj.get("payment_intent"), "pi_")
-        # A refund that failed or is still pending gave nothing back (yet).
+        # A refund that failed or is still pending gave nothing back (yet). A refund object
+        # carries its own amount, not the running total a REFUNDED event reports: no amount,
+        # so the service waits for charge.refunded (or reads the refund it made itself).
         done = obj.get("status") == "succeeded"
-        return (
-            (WebhookKind.REFUNDED if done else WebhookKind.OTHER),
-            reference,
-            _money(obj, "amount"),
-        )
+        return (WebhookKind.REFUNDED if done else WebhookKind.OTHER), reference, None
     reference = _id(obj, "pi_") or _id(obj.get("payment_intent"), "pi_")
     return WebhookKind.OTHER, reference, None
