@@ -9,6 +9,7 @@ from typing import TextIO
 
 from commercekit.demo._inventory import inventory_tour
 from commercekit.demo._money import money_tour
+from commercekit.demo._payments import payments_tour
 from commercekit.demo._pricing import pricing_tour
 from commercekit.demo._storage import storage_tour
 from commercekit.demo._tax import tax_tour
@@ -41,3 +42,4 @@ def _store_tours(out: TextIO, url: str, run: str, *, fresh: bool) -> None:
     with open_store(url) as store:
         storage_tour(out, store, run, fresh=fresh)
         inventory_tour(out, store, run)
+        payments_tour(out, store, run)
