@@ -1,4 +1,4 @@
-"""Payments: the Stripe adapter's overhead over raw httpx, on the same in-process transport.
+"""Payments: the Stripe adapter's overhead over raw httpx, and payments persisted per second.
 
 Target (issue 14): an authorization through :class:`~commercekit.gateways.payments.StripeGateway`
 takes at most 1.3x the time of the same HTTP exchange written with raw httpx: the same form body
@@ -6,12 +6,20 @@ posted to the same ``httpx.MockTransport`` (which answers a canned PaymentIntent
 costs next to nothing), with the same headers, and the JSON answer parsed. The adapter's extra
 work is what is measured: building and checking the request, the idempotency key, reading and
 checking the PaymentIntent into a ``GatewayResult``.
+
+Payments persisted per second (reported, no target): :class:`~commercekit.payments.PaymentService`
+authorizing and capturing one payment (with an in-memory fake gateway, so the store is what is
+measured) on SQLite and, when ``COMMERCEKIT_TEST_POSTGRES_URL`` is set, PostgreSQL, against
+hand-written SQL doing the same four transactions a claimed-then-recorded state machine needs
+(claim the authorization, record it, claim the capture, record it), each one write of a small
+document with the same driver and connection setup (``benchmarks.bench_storage``).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -20,9 +28,10 @@ import httpx
 from tests.stripe_server import API_KEY, StripeSimulator
 
 from benchmarks._harness import Ratio, compare, report
+from benchmarks.bench_storage import POSTGRES_ENV, Workload, postgres_workload, sqlite_workload
 from commercekit import Money
-from commercekit.gateways.payments import StripeGateway
-from commercekit.payments import AuthorizeRequest
+from commercekit.gateways.payments import FAKE_TOKEN_OK, FakeGateway, StripeGateway
+from commercekit.payments import AuthorizeRequest, PaymentService
 
 HEADERS = {
     "Authorization": f"Bearer {API_KEY}",
@@ -80,10 +89,32 @@ def _runner() -> tuple[Callable[[], object], Callable[[], object]]:
     return candidate, baseline
 
 
+def _persisted(backend: str, work: Workload, rounds: int, number: int) -> Ratio:
+    service = PaymentService(work.store, {"card": FakeGateway()})
+    ids = itertools.count()
+
+    def candidate() -> Any:
+        payment = service.authorize(f"p{next(ids)}", "card", Money("10.00", "EUR"), FAKE_TOKEN_OK)
+        return service.capture(payment.id)
+
+    def baseline() -> None:
+        for _ in range(4):  # claim + record, twice
+            work.hand_add()
+
+    assert candidate().status.value == "captured"
+    return compare(
+        f"payment authorized+captured, {backend} vs hand SQL",
+        candidate,
+        baseline,
+        rounds=rounds,
+        number=number,
+    )
+
+
 def run(rounds: int = 9, number: int = 300) -> list[tuple[Ratio, str]]:
     """Measure and return (ratio, target) pairs."""
     candidate, baseline = _runner()
-    return [
+    results = [
         (
             compare(
                 "Stripe authorize vs raw httpx, same transport",
@@ -95,12 +126,25 @@ def run(rounds: int = 9, number: int = 300) -> list[tuple[Ratio, str]]:
             "<= 1.3x",
         )
     ]
+    with sqlite_workload() as work:
+        results.append((_persisted("SQLite", work, max(3, rounds // 3), 50), "reported"))
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        with postgres_workload(url) as work:
+            results.append((_persisted("PostgreSQL", work, max(3, rounds // 3), 50), "reported"))
+    return results
 
 
 def main() -> None:
     """Print the payments benchmark."""
     print("payments (median ratio, candidate / baseline)")
-    print(report(run()))
+    results = run()
+    print(report(results))
+    for ratio, _ in results[1:]:
+        print(
+            f"  {ratio.name.split(',')[1].split(' vs')[0].strip()}: "
+            f"{1 / ratio.candidate_seconds:,.0f} payments authorized and captured per second"
+        )
 
 
 if __name__ == "__main__":
