@@ -120,10 +120,16 @@ def apply_event(payment: Payment, event: WebhookEvent, now: datetime) -> Payment
     running total adds (a captured event is a final capture: the rest is released);
     ``VOIDED`` voids an open payment, or marks an authorization past its ``authorized_until``
     as expired (providers cancel lapsed holds, and an expired payment may be authorized again).
+    While an operation is claimed, only an event that proves exactly that operation happened
+    records it, under the claim's key (a call whose answer was lost, or whose answer the
+    provider stored as a failure after acting, is settled by the provider's own event); any
+    other event changes nothing.
     """
     ref = event.reference
-    if ref is None or ref != payment.reference or payment.pending is not None:
+    if ref is None or ref != payment.reference:
         return None
+    if payment.pending is not None:
+        return _settle(payment, payment.pending, event, now)
     status = payment.status
     kind = event.kind
     if kind is WebhookKind.REQUIRES_ACTION and status is _S.PENDING:
@@ -156,4 +162,27 @@ def apply_event(payment: Payment, event: WebhookEvent, now: datetime) -> Payment
         if status is _S.AUTHORIZED and until is not None and until <= now:
             return payment.record_expiry(now)
         return payment.record_void(now)
+    return None
+
+
+def _settle(
+    payment: Payment, claim: PendingOperation, event: WebhookEvent, now: datetime
+) -> Payment | None:
+    """The claimed operation recorded, if ``event`` proves it happened; else ``None``."""
+    ref, kind, key = event.reference, event.kind, claim.key
+    assert ref is not None
+    if claim.operation is PaymentOperation.CAPTURE and kind is WebhookKind.CAPTURED:
+        total = _minor_of(payment, event.amount, -1)
+        if total != payment.captured_minor + claim.amount_minor:
+            return None
+        taken = _result(payment, _G.CAPTURED, ref, claim.amount_minor)
+        return payment.record_capture(taken, now, key=key, final=claim.final)
+    if claim.operation is PaymentOperation.REFUND and kind is WebhookKind.REFUNDED:
+        total = _minor_of(payment, event.amount, -1)
+        if total != payment.refunded_minor + claim.amount_minor:
+            return None
+        given = _result(payment, _G.REFUNDED, ref, claim.amount_minor)
+        return payment.record_refund(given, now, key=key)
+    if claim.operation is PaymentOperation.VOID and kind is WebhookKind.VOIDED:
+        return payment.record_void(now, key=key)
     return None

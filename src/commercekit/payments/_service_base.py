@@ -155,7 +155,7 @@ class ServiceBase(Calls):
             if step.action == "done":
                 return step.payment
             if step.action == "call":
-                answered = self._call(step.payment, step.request)
+                answered = self._call(step.payment, step.request, own=step.own)
                 if step.own:
                     return answered
                 continue  # a claim taken over is finished; now the request itself

@@ -8,8 +8,11 @@ process that took the claim over, is left as it is). When the call fails:
 * :class:`~commercekit.errors.OutcomeUnknownError` (sent, no answer) or an unexpected
   exception *releases* the claim: it stays with its key, marked for the next caller to take
   over at once and repeat the call;
-* any other :class:`~commercekit.errors.CommerceError` (a declined capture, an unreachable
-  gateway, an invalid request) *drops* it: nothing was done. Its key stays spent (see
+* :class:`~commercekit.errors.GatewayUnavailableError` (nothing done by this attempt) drops a
+  claim whose key was never sent before, and releases one taken over (an earlier attempt
+  under its key may have been acted on: the next call must reuse the key);
+* any other :class:`~commercekit.errors.CommerceError` (a declined capture, an invalid
+  request) *drops* it: nothing was done. Its key stays spent (see
   :func:`~commercekit.payments._service_store.fresh_key`).
 """
 
@@ -27,6 +30,7 @@ from commercekit.errors import (
     CommerceError,
     ConfigurationError,
     ConflictError,
+    GatewayUnavailableError,
     IdempotencyConflictError,
     InvalidIdentifierError,
     OutcomeUnknownError,
@@ -110,8 +114,14 @@ class Calls:
         with self.store.transaction(readonly=True) as tx:
             return tx.aggregates(PAYMENT_KIND).get(payment_id)
 
-    def _call(self, payment: Payment, request: AuthorizeRequest | None) -> Payment:
-        """Make the call ``payment``'s claim stands for, then record its answer (or undo)."""
+    def _call(
+        self, payment: Payment, request: AuthorizeRequest | None, *, own: bool = True
+    ) -> Payment:
+        """Make the call ``payment``'s claim stands for, then record its answer (or undo).
+
+        ``own`` says the claim's key is new (this is its first call); a claim taken over may
+        have reached the gateway before, so an unreachable gateway keeps it, key and all.
+        """
         claim = payment.pending
         assert claim is not None
         gateway = self._gateway(payment.method)
@@ -130,6 +140,11 @@ class Calls:
             raise
         except OutcomeUnknownError:
             self._quietly(lambda: self._release(payment.id, claim, drop=False))
+            raise
+        except GatewayUnavailableError:
+            # Nothing done by this attempt; but a key taken over may have been acted on by an
+            # earlier one, so only a key never sent before may be dropped (and a new one used).
+            self._quietly(lambda: self._release(payment.id, claim, drop=own))
             raise
         except CommerceError:
             self._quietly(lambda: self._release(payment.id, claim, drop=True))

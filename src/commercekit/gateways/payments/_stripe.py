@@ -35,7 +35,7 @@ from typing import Final
 
 import httpx
 
-from commercekit.errors import ConfigurationError, ValidationError
+from commercekit.errors import ConfigurationError, CurrencyMismatchError, ValidationError
 from commercekit.gateways.payments._stripe_currencies import to_stripe_amount
 from commercekit.gateways.payments._stripe_http import (
     DEFAULT_BASE_URL,
@@ -68,6 +68,8 @@ DEFAULT_MAX_ATTEMPTS: Final = 3
 _METADATA_KEY: Final = re.compile(r"[^\[\]]{1,40}")
 _METADATA_MAX_KEYS: Final = 50
 _EXPAND: Final = ["latest_charge"]
+#: How many PaymentIntents' currencies a gateway remembers (oldest forgotten first).
+_REMEMBERED: Final = 10_000
 
 
 def _reference(value: object) -> str:
@@ -148,6 +150,7 @@ class StripeGateway:
             stripe_version=stripe_version,
         )
         self._read = StripeObjects(self._http.errors)
+        self._currencies: dict[str, str] = {}
         self._webhooks = (
             None
             if webhook_secret is None
@@ -200,7 +203,9 @@ class StripeGateway:
         if self.request_multicapture:
             params["payment_method_options"] = {"card": {"request_multicapture": "if_available"}}
         intent = self._http.post("/v1/payment_intents", params, idempotency_key=idempotency_key)
-        return self._read.authorize_result(intent, "POST /v1/payment_intents", request.amount)
+        result = self._read.authorize_result(intent, "POST /v1/payment_intents", request.amount)
+        self._remember(result.reference, request.amount.currency.code)
+        return result
 
     def confirm(self, reference: str, *, idempotency_key: str) -> GatewayResult:
         """The PaymentIntent's state after the customer's action, confirming it if it waits."""
@@ -221,12 +226,38 @@ class StripeGateway:
         ref = _reference(reference)
         if not isinstance(final, bool):
             raise ValidationError("final is True or False")
-        params: dict[str, object] = {"amount_to_capture": to_stripe_amount(amount)}
+        units = to_stripe_amount(amount)
+        self._same_currency(ref, amount)
+        params: dict[str, object] = {"amount_to_capture": units}
         if not final:
             params["final_capture"] = False
         path = f"/v1/payment_intents/{ref}/capture"
         intent = self._http.post(path, params, idempotency_key=idempotency_key)
         return self._read.capture_result(intent, f"POST {path}", ref, amount, final=final)
+
+    def _same_currency(self, ref: str, amount: Money) -> None:
+        """Refuse, before any money moves, an amount in another currency than the intent's.
+
+        Stripe's capture and refund take a bare number of minor units: JPY 3000 sent for an
+        EUR PaymentIntent would take EUR 30.00. The intent's currency is remembered from this
+        gateway's own answers, else read once (a GET, which changes nothing).
+        """
+        currency = self._currencies.get(ref)
+        if currency is None:
+            intent = self._http.get(f"/v1/payment_intents/{ref}")
+            currency = str(intent.get("currency", "")).upper()
+            self._remember(ref, currency)
+        if currency != amount.currency.code:
+            raise CurrencyMismatchError(
+                currency,
+                amount.currency.code,
+                message=f"PaymentIntent {ref} is in {currency}: cannot take {amount}",
+            )
+
+    def _remember(self, ref: str, currency: str) -> None:
+        if len(self._currencies) >= _REMEMBERED:
+            self._currencies.pop(next(iter(self._currencies)))
+        self._currencies[ref] = currency
 
     def void(self, reference: str, *, idempotency_key: str) -> GatewayResult:
         """Cancel the PaymentIntent, releasing what it holds."""
@@ -239,6 +270,7 @@ class StripeGateway:
         """Refund ``amount`` of what the PaymentIntent captured (one Refund per call)."""
         ref = _reference(reference)
         units = to_stripe_amount(amount)
+        self._same_currency(ref, amount)
         params = {"payment_intent": ref, "amount": units}
         refund = self._http.post("/v1/refunds", params, idempotency_key=idempotency_key)
         return self._read.refund_result(refund, "POST /v1/refunds", ref, amount)
