@@ -8,13 +8,14 @@ own tables (aggregates, idempotency records, the outbox) come first in every sto
 
 >>> from commercekit.areas import BUILTIN_AREAS
 >>> [area.name for area in BUILTIN_AREAS]
-['pricing', 'cart', 'inventory', 'tax']
+['pricing', 'cart', 'inventory', 'tax', 'payments']
 """
 
 from __future__ import annotations
 
 from commercekit.cart import CART_AREA
 from commercekit.inventory import INVENTORY_AREA
+from commercekit.payments import PAYMENTS_AREA
 from commercekit.ports import Area
 from commercekit.pricing import PRICING_AREA
 from commercekit.tax import TAX_AREA
@@ -26,4 +27,5 @@ BUILTIN_AREAS: tuple[Area, ...] = (
     CART_AREA,
     INVENTORY_AREA,
     TAX_AREA,
+    PAYMENTS_AREA,
 )

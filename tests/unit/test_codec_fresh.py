@@ -30,6 +30,7 @@ import attrs
 import commercekit.address, commercekit.cart, commercekit.inventory, commercekit.pricing
 import commercekit.payments, commercekit.records, commercekit.tax
 from commercekit.payments import (
+    GiftCard, Tender, TenderShare,
     AuthorizeRequest, GatewayResult, NextAction, Payment, PaymentOperation, WebhookEvent,
     WebhookKind,
 )
@@ -101,7 +102,10 @@ samples = [
     cart.shipping_address, TaxRate("VAT", "0.2", "FR"),
     request, *request.items, request.shipping, request.seller, request.buyer, result,
     *result.items, amount, *result.notes, FlatTaxTable({"food": TaxRate("VAT", "0.055")}),
-    zone, zone.postal_codes[1], rule, payment, *payment.transitions, payment.pending, action,
+    zone, zone.postal_codes[1], rule, payment, *payment.transitions,
+    GiftCard("gc-1", Money("25.00", "EUR"), Money("5.00", "EUR"), None, "AB12"),
+    Tender("gift", Money("10.00", "EUR"), credit=True), TenderShare("card", Money("32.87", "EUR")),
+    payment.pending, action,
     AuthorizeRequest("pay-1", Money("10.00", "EUR"), "tok_visa", metadata={"order": "o-1"}),
     WebhookEvent("evt_1", "stripe", WebhookKind.CAPTURED, "pi_1", Money("4.00", "EUR"), AT,
                  "payment_intent.succeeded"),
@@ -168,6 +172,7 @@ NOT_MODELS = {
     "InMemoryTaxReporter",
     "TaxJar",
     "TaxJarReporter",
+    "StoreCreditGateway",
 }
 
 

@@ -30,7 +30,39 @@ from commercekit.payments._values import (
 # Last: the service talks to the ports, which re-export the port defined above.
 from commercekit.payments._service import PAYMENT_KIND, PaymentService, RecoveryReport
 
+# isort: split
+from commercekit.payments._area import PAYMENTS_AREA
+from commercekit.payments._credit import CODE_ALPHABET as GIFT_CARD_ALPHABET
+from commercekit.payments._credit import CODE_LENGTH as GIFT_CARD_CODE_LENGTH
+from commercekit.payments._credit import (
+    CUSTOMER_CREDIT,
+    GiftCard,
+    RefundOrder,
+    StoreCreditGateway,
+    Tender,
+    TenderShare,
+    issue_gift_card,
+    issue_store_credit,
+    plan_split_refund,
+    plan_split_tender,
+)
+from commercekit.payments._credit import KEY_ENV as GIFT_CARD_KEY_ENV
+
 __all__ = [
+    "PAYMENTS_AREA",
+    "GIFT_CARD_ALPHABET",
+    "GIFT_CARD_CODE_LENGTH",
+    "GIFT_CARD_KEY_ENV",
+    "CUSTOMER_CREDIT",
+    "GiftCard",
+    "RefundOrder",
+    "StoreCreditGateway",
+    "Tender",
+    "TenderShare",
+    "issue_gift_card",
+    "issue_store_credit",
+    "plan_split_refund",
+    "plan_split_tender",
     "PAYMENT_KIND",
     "PaymentService",
     "RecoveryReport",

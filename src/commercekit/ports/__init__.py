@@ -17,6 +17,12 @@ Every port has a reference adapter (in-memory or fake) and a contract suite in
 
 from commercekit.ports._areas import Area, Cursor, Migration, PruneRule, SqlTransaction
 from commercekit.ports._clock import Clock
+from commercekit.ports._credit import (
+    GIFT_CARDS,
+    CreditCardRow,
+    CreditHoldRow,
+    GiftCardRepository,
+)
 from commercekit.ports._inventory import (
     BUNDLES,
     RESERVATIONS,
@@ -53,6 +59,10 @@ from commercekit.ports._payments import PaymentGateway
 from commercekit.ports._tax import TaxCalculator, TaxReporter, VatIdValidator
 
 __all__ = [
+    "GIFT_CARDS",
+    "CreditCardRow",
+    "CreditHoldRow",
+    "GiftCardRepository",
     "BUNDLES",
     "IDEMPOTENCY",
     "OUTBOX",
