@@ -38,6 +38,8 @@ doctest_global_setup = "\n".join(
         "from commercekit.pricing.promotions import *",
         "from commercekit.address import *",
         "from commercekit.tax import *",
+        "from commercekit.payments import *",
+        "from commercekit.gateways.payments import *",
         "from commercekit.values import *",
         "import attrs",
     ]

@@ -898,3 +898,43 @@ def test_bad_settings_are_refused(store: Store, gateway: ScriptedGateway) -> Non
         PaymentService(store, {"card": gateway}, claim_timeout=timedelta(0))
     with pytest.raises(ValidationError):
         PaymentService(store, {"card": gateway}, wait=-1)
+
+
+def test_a_declined_replay_says_what_the_first_decline_said() -> None:
+    from commercekit.gateways.payments import FAKE_TOKEN_DECLINE, FakeGateway
+    from commercekit.storage import open_store
+
+    with open_store("memory://") as shop:
+        payments = PaymentService(shop, {"card": FakeGateway()})
+        with pytest.raises(PaymentDeclinedError) as first:
+            payments.authorize("pay-d", "card", eur("60.00"), FAKE_TOKEN_DECLINE)
+        with pytest.raises(PaymentDeclinedError) as again:
+            payments.authorize("pay-d", "card", eur("60.00"), FAKE_TOKEN_DECLINE)
+        said = (str(first.value), first.value.code, first.value.reference)
+        assert (str(again.value), again.value.code, again.value.reference) == said
+        assert first.value.reference is not None
+        assert payments.get("pay-d").reference == first.value.reference
+
+
+def test_an_authorization_learned_from_a_webhook_still_expires() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from commercekit.clock import ManualClock
+    from commercekit.gateways.payments import FAKE_TOKEN_REQUIRES_ACTION, FakeGateway
+    from commercekit.storage import open_store
+
+    manual = ManualClock(datetime(2026, 3, 1, 12, tzinfo=UTC))
+    with open_store("memory://", clock=manual) as shop:
+        fake = FakeGateway(clock=manual)
+        payments = PaymentService(shop, {"card": fake})
+        waiting = payments.authorize(
+            "pay-w", "card", eur("80.00"), FAKE_TOKEN_REQUIRES_ACTION, return_url="https://x.test"
+        )
+        assert waiting.reference is not None
+        held = payments.handle_webhook("card", *fake.complete_action(waiting.reference))
+        assert held is not None and held.status is S.AUTHORIZED
+        # The event says no end: the usual seven-day card hold is assumed.
+        assert held.authorized_until == manual.now() + timedelta(days=7)
+        manual.advance(timedelta(days=8))
+        [lapsed] = payments.expire_authorizations()
+        assert (lapsed.id, lapsed.status) == ("pay-w", S.AUTHORIZATION_EXPIRED)

@@ -15,7 +15,7 @@ amount changes nothing (a full refund is never guessed).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -29,7 +29,11 @@ from commercekit.payments._payment import (
 )
 from commercekit.payments._values import GatewayResult, GatewayStatus, WebhookEvent, WebhookKind
 
-__all__ = ["apply_answer", "apply_event"]
+__all__ = ["ASSUMED_HOLD", "apply_answer", "apply_event"]
+
+#: How long an authorization learned from a webhook (which says no end) is assumed to hold:
+#: the usual online card hold (seven days at Stripe).
+ASSUMED_HOLD = timedelta(days=7)
 
 _OP = PaymentOperation
 _S = PaymentStatus
@@ -137,7 +141,13 @@ def apply_event(payment: Payment, event: WebhookEvent, now: datetime) -> Payment
         return payment.record_action(_result(payment, _G.REQUIRES_ACTION, ref, asked), now)
     if kind is WebhookKind.AUTHORIZED and status in (_S.PENDING, _S.REQUIRES_ACTION):
         held = _minor_of(payment, event.amount, to_minor_units(payment.amount))
-        return payment.record_authorization(_result(payment, _G.AUTHORIZED, ref, held), now)
+        # An event says nothing of the hold's end: assume the usual card hold, so that
+        # expire_authorizations() still finds it (a capture after the real end is refused by
+        # the provider and the payment can then be authorized again).
+        result = attrs.evolve(
+            _result(payment, _G.AUTHORIZED, ref, held), authorized_until=now + ASSUMED_HOLD
+        )
+        return payment.record_authorization(result, now)
     if kind is WebhookKind.FAILED and status in (_S.PENDING, _S.REQUIRES_ACTION):
         return payment.record_failure("payment_failed", now)
     if kind is WebhookKind.CAPTURED and status in (_S.AUTHORIZED, _S.PARTIALLY_CAPTURED):

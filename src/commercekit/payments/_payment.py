@@ -34,7 +34,7 @@ from commercekit.errors import (
 )
 from commercekit.money import CTX, Currency, Money, is_minor_unit_exact
 from commercekit.payments._values import GatewayResult, NextAction
-from commercekit.rules import check_identifier
+from commercekit.rules import check_identifier, check_text
 
 __all__ = [
     "Payment",
@@ -174,6 +174,8 @@ class Payment:
     authorized_until: datetime | None = attrs.field(default=None, converter=_optional_utc)
     #: The decline or failure code of a failed payment.
     failure_code: str | None = None
+    #: The provider's message for the customer, of a declined payment.
+    failure_message: str | None = None
     #: The operation claimed and not yet recorded (its gateway call may be in flight).
     pending: PendingOperation | None = None
     #: Every change, oldest first.
@@ -391,16 +393,30 @@ class Payment:
             authorized_until=result.authorized_until,
         )
 
-    def record_failure(self, code: str, at: datetime, *, key: str | None = None) -> Payment:
-        """The payment failed (declined, or the action was abandoned); ``code`` says why."""
+    def record_failure(
+        self,
+        code: str,
+        at: datetime,
+        *,
+        key: str | None = None,
+        message: str | None = None,
+        reference: str | None = None,
+    ) -> Payment:
+        """The payment failed (declined, or the action was abandoned); ``code`` says why.
+
+        ``message`` is the provider's text for the customer and ``reference`` the refused
+        attempt's reference, kept so that a replay of the decline says the same.
+        """
         self._allowed(PaymentOperation.FAIL)
         return self._moved(
             PaymentOperation.FAIL,
             PaymentStatus.FAILED,
             at,
             key,
-            ref=self.reference,
+            ref=self.reference or reference,
+            reference=self.reference or _optional_reference(reference),
             failure_code=check_identifier(code, name="failure code"),
+            failure_message=None if message is None else check_text(message, name="message"),
             next_action=None,
         )
 

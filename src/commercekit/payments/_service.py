@@ -59,7 +59,7 @@ def _reauthorizing(payment: Payment) -> bool:
 
 def _declined(payment: Payment, provider: str) -> PaymentDeclinedError:
     return PaymentDeclinedError(
-        "The payment was declined.",
+        payment.failure_message or "The payment was declined.",
         provider=provider,
         code=payment.failure_code,
         reference=payment.reference,

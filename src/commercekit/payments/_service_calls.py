@@ -62,6 +62,13 @@ def _failure_code(code: str | None) -> str:
         return "declined"
 
 
+def _reference_or_none(reference: str | None) -> str | None:
+    try:
+        return None if reference is None else check_identifier(reference, name="reference")
+    except InvalidIdentifierError:
+        return None
+
+
 class Calls:
     """The store, the gateways, and making and recording claimed calls (a base of the service)."""
 
@@ -130,9 +137,14 @@ class Calls:
         except PaymentDeclinedError as exc:
             if claim.operation in (_OP.AUTHORIZE, _OP.ACTION):
                 code = _failure_code(exc.code)
+                said, ref = exc.customer_message, _reference_or_none(exc.reference)
                 self._quietly(
                     lambda: self._record(
-                        payment.id, claim, lambda p, at: p.record_failure(code, at, key=claim.key)
+                        payment.id,
+                        claim,
+                        lambda p, at: p.record_failure(
+                            code, at, key=claim.key, message=said, reference=ref
+                        ),
                     )
                 )
             else:
