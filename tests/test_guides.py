@@ -30,6 +30,7 @@ GUIDES = (
     "tax.rst",
     "inventory.rst",
     "events.rst",
+    "payments.rst",
 )
 
 #: Guides whose first snippet imports everything the guide uses.
@@ -39,6 +40,7 @@ FIRST_SNIPPET_IMPORTS = (
     "pricing.rst",
     "tax.rst",
     "inventory.rst",
+    "payments.rst",
 )
 
 # What Sphinx's doctest builder uses by default (doctest_default_flags), without

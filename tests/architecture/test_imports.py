@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "commercekit.payments": CORE,
     "commercekit.payments._service": SERVICES,
     "commercekit.payments._credit": SERVICES,
+    "commercekit.payments._credit_gateway": SERVICES,
     "commercekit.payments._sql_credit": ADAPTERS,
     "commercekit.payments._schema": ADAPTERS,
     "commercekit.payments._area": ADAPTERS,

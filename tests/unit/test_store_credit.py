@@ -631,3 +631,35 @@ def test_a_refund_beyond_what_was_paid_is_refused() -> None:
     with pytest.raises(ValidationError, match="newest"):
         plan_split_refund(eur("1.00"), paid, order="newest")  # type: ignore[arg-type]
     assert from_minor_units(2500, "EUR") == sum((s.amount for s in paid), eur("0"))
+
+
+def test_a_card_token_pays_without_the_code_reaching_the_store() -> None:
+    import secrets as _secrets
+
+    from commercekit import errors
+    from commercekit.payments import PaymentService
+    from commercekit.payments._credit import issue_gift_card
+    from commercekit.payments._credit_gateway import CARD_TOKEN_PREFIX, StoreCreditGateway
+    from commercekit.storage import open_store
+
+    key = _secrets.token_bytes(32)
+    with open_store("memory://") as shop:
+        code, _card = issue_gift_card(shop, Money("50.00", "EUR"), key=key)
+        gateway = StoreCreditGateway(shop, key=key)
+        token = gateway.card_token(code)
+        assert token.startswith(CARD_TOKEN_PREFIX) and code not in token
+        assert gateway.card_token(code.lower()) == token  # as typed, the same card
+        payments = PaymentService(shop, {"gift_card": gateway})
+        paid = payments.authorize("order-1", "gift_card", Money("20.00", "EUR"), token)
+        assert paid.authorized == Money("20.00", "EUR")
+        with shop.transaction(readonly=True) as tx:
+            rows = [r[0] for r in tx.execute("SELECT data FROM ck_aggregates").fetchall()]
+        normalized = code.replace("-", "")
+        assert rows and not any(normalized in row or code in row for row in rows)
+        # A token with a forged tag, or for an unknown code, is declined; nothing is held.
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        for bad in (forged, gateway.card_token("NOT-A-REAL-CODE-00")):
+            with pytest.raises(errors.PaymentDeclinedError) as declined:
+                payments.authorize(f"order-{bad[-6:]}", "gift_card", Money("1.00", "EUR"), bad)
+            assert declined.value.code == "unknown_card"
+        assert gateway.gift_card(code).available == Money("30.00", "EUR")

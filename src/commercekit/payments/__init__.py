@@ -37,19 +37,22 @@ from commercekit.payments._credit import CODE_LENGTH as GIFT_CARD_CODE_LENGTH
 from commercekit.payments._credit import (
     CUSTOMER_CREDIT,
     GiftCard,
-    RefundOrder,
-    StoreCreditGateway,
-    Tender,
-    TenderShare,
     issue_gift_card,
     issue_store_credit,
+)
+from commercekit.payments._credit import KEY_ENV as GIFT_CARD_KEY_ENV
+from commercekit.payments._credit_gateway import CARD_TOKEN_PREFIX, StoreCreditGateway
+from commercekit.payments._tender import (
+    RefundOrder,
+    Tender,
+    TenderShare,
     plan_split_refund,
     plan_split_tender,
 )
-from commercekit.payments._credit import KEY_ENV as GIFT_CARD_KEY_ENV
 
 __all__ = [
     "PAYMENTS_AREA",
+    "CARD_TOKEN_PREFIX",
     "GIFT_CARD_ALPHABET",
     "GIFT_CARD_CODE_LENGTH",
     "GIFT_CARD_KEY_ENV",

@@ -66,7 +66,6 @@ from commercekit.errors import (
     IdempotencyConflictError,
     OutcomeUnknownError,
     PaymentDeclinedError,
-    WebhookSignatureError,
 )
 from commercekit.money import Money, from_minor_units
 from commercekit.payments import (
@@ -76,6 +75,7 @@ from commercekit.payments import (
     PaymentGateway,
     WebhookKind,
 )
+from commercekit.testing._gateway_contract_webhooks import WebhookContract
 
 __all__ = ["HOLD_MINOR", "Delivery", "PaymentGatewayContract"]
 
@@ -125,7 +125,7 @@ def _refused(error: pytest.ExceptionInfo[GatewayError], provider: str) -> None:
     assert error.value.retryable is False
 
 
-class PaymentGatewayContract:
+class PaymentGatewayContract(WebhookContract):
     """The tests every PaymentGateway adapter passes; subclass it and provide the hooks.
 
     Class attributes: :attr:`authorize_token`, :attr:`decline_token` and :attr:`decline_code`
@@ -423,79 +423,9 @@ class PaymentGatewayContract:
             assert before is not None and count_payments() == before + 1
 
     # -- webhooks ------------------------------------------------------------------------------
+    # Inherited from WebhookContract, in commercekit.testing._gateway_contract_webhooks.
 
-    @pytest.fixture
-    def deliver(
-        self, signed_delivery: Callable[[str, WebhookKind], Delivery] | None
-    ) -> Callable[[str, WebhookKind], Delivery]:
-        """The ``signed_delivery`` hook, or a skip."""
-        if signed_delivery is None:
-            pytest.skip("needs the signed_delivery fixture")
-        return signed_delivery
-
-    def test_verified_webhooks_parse_to_their_events(
-        self, run: _Run, deliver: Callable[[str, WebhookKind], Delivery]
-    ) -> None:
-        """Held, captured, refunded: each event names the payment, the kind and the amount."""
-        ref = run.authorize(self.authorize_token).reference
-        steps: list[tuple[WebhookKind, int, Callable[[], object]]] = [
-            (WebhookKind.AUTHORIZED, HOLD_MINOR, lambda: None),
-            (WebhookKind.CAPTURED, 6_000, lambda: run.capture(ref, 6_000, "c1")),
-            (WebhookKind.REFUNDED, 2_500, lambda: run.refund(ref, 2_500, "r1")),
-        ]
-        for kind, minor, act in steps:
-            act()
-            payload, headers = deliver(ref, kind)
-            event = run.gateway.parse_webhook(payload, headers)
-            assert (event.provider, event.kind, event.reference, event.amount) == (
-                run.gateway.provider,
-                kind,
-                ref,
-                run.money(minor),
-            )
-            assert event.id and event.created.tzinfo is not None
-            # Deliveries come at least once: the same one parses to the same event id.
-            assert run.gateway.parse_webhook(payload, headers).id == event.id
-
-    def test_a_void_webhook(
-        self, run: _Run, deliver: Callable[[str, WebhookKind], Delivery]
-    ) -> None:
-        """A voided event says what was released."""
-        ref = run.authorize(self.authorize_token).reference
-        run.gateway.void(ref, idempotency_key=run.key("v1"))
-        event = run.gateway.parse_webhook(*deliver(ref, WebhookKind.VOIDED))
-        assert (event.kind, event.reference, event.amount) == (
-            WebhookKind.VOIDED,
-            ref,
-            run.money(HOLD_MINOR),
-        )
-
-    def test_a_tampered_webhook_is_refused(
-        self,
-        run: _Run,
-        deliver: Callable[[str, WebhookKind], Delivery],
-        secrets: Sequence[str],
-    ) -> None:
-        """A changed body, another delivery's signature or none at all: WebhookSignatureError."""
-        ref = run.authorize(self.authorize_token).reference
-        payload, headers = deliver(ref, WebhookKind.AUTHORIZED)
-        run.capture(ref, HOLD_MINOR, "c1")
-        other_payload, other_headers = deliver(ref, WebhookKind.CAPTURED)
-        # Another payment's reference, one character off (the event now speaks of it).
-        other_ref = ref[:-1] + ("1" if ref.endswith("0") else "0")
-        tampered = payload.replace(ref.encode(), other_ref.encode(), 1)
-        assert tampered != payload
-        for body, signed in (
-            (tampered, headers),
-            (payload + b" ", headers),
-            (payload, other_headers),
-            (other_payload, headers),
-            (payload, {}),
-        ):
-            with pytest.raises(WebhookSignatureError) as error:
-                run.gateway.parse_webhook(body, signed)
-            assert isinstance(error.value, ValueError)
-            assert not [s for s in secrets if s in str(error.value)]
+    # -- secrets -------------------------------------------------------------------------------
 
     def test_errors_show_no_secret(self, run: _Run, secrets: Sequence[str]) -> None:
         """Refusals and conflicts name what went wrong, never a key or a secret."""

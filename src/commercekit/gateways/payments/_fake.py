@@ -6,24 +6,21 @@ against the fake meets no surprise from a real provider's rules. The records of 
 and their rules are in :mod:`~commercekit.gateways.payments._fake_rules`, the books keeping
 them in :mod:`~commercekit.gateways.payments._fake_books`, what a call stores in
 :mod:`~commercekit.gateways.payments._fake_state`, its webhooks in
-:mod:`~commercekit.gateways.payments._fake_webhooks`.
+:mod:`~commercekit.gateways.payments._fake_webhooks`, its test tokens and what authorizing with
+each does in :mod:`~commercekit.gateways.payments._fake_tokens` (the tokens are importable from
+here too).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Final
-
-import attrs
 
 from commercekit.clock import SystemClock
 from commercekit.errors import (
     ConfigurationError,
     GatewayError,
-    GatewayUnavailableError,
     NotFoundError,
-    OutcomeUnknownError,
     StateTransitionError,
     ValidationError,
 )
@@ -31,13 +28,10 @@ from commercekit.gateways.payments._fake_books import Book, Intents, MemoryBook,
 from commercekit.gateways.payments._fake_rules import (
     FakeCharge,
     FakeChargeStatus,
-    FakeOperation,
-    FakeOperationKind,
     authorized,
     captured,
     failed,
     lapse,
-    new_reference,
     refunded,
     voided,
 )
@@ -50,6 +44,18 @@ from commercekit.gateways.payments._fake_state import (
     request_hash,
     result,
     wire_minor,
+)
+from commercekit.gateways.payments._fake_tokens import (
+    TOKEN_DECLINE,
+    TOKEN_INSUFFICIENT_FUNDS,
+    TOKEN_NETWORK_FAILURE_AFTER_CHARGE,
+    TOKEN_OK,
+    TOKEN_REQUIRES_ACTION,
+    TOKEN_SLOW,
+    TOKEN_UNAVAILABLE,
+    authorize_by_token,
+    check_token,
+    lost_answer,
 )
 from commercekit.gateways.payments._fake_webhooks import (
     FAKE_WEBHOOK_SECRET,
@@ -85,37 +91,6 @@ __all__ = [
     "WEBHOOK_TOLERANCE_SECONDS",
     "FakeGateway",
 ]
-
-#: Authorizes.
-TOKEN_OK: Final = "fake_ok"
-#: Declined: PaymentDeclinedError, code ``card_declined``.
-TOKEN_DECLINE: Final = "fake_decline"
-#: Declined: PaymentDeclinedError, code ``insufficient_funds``.
-TOKEN_INSUFFICIENT_FUNDS: Final = "fake_insufficient_funds"
-#: Needs the customer (3-D Secure): ``REQUIRES_ACTION`` with a NextAction.
-TOKEN_REQUIRES_ACTION: Final = "fake_requires_action"
-#: Authorizes, then the answer is lost: OutcomeUnknownError.
-TOKEN_NETWORK_FAILURE_AFTER_CHARGE: Final = "fake_network_failure_after_charge"
-#: Authorizes after the fake's ``slow_seconds``.
-TOKEN_SLOW: Final = "fake_slow"
-#: The provider is down: GatewayUnavailableError, nothing done.
-TOKEN_UNAVAILABLE: Final = "fake_unavailable"
-_TOKENS = frozenset(
-    {
-        TOKEN_OK,
-        TOKEN_DECLINE,
-        TOKEN_INSUFFICIENT_FUNDS,
-        TOKEN_REQUIRES_ACTION,
-        TOKEN_NETWORK_FAILURE_AFTER_CHARGE,
-        TOKEN_SLOW,
-        TOKEN_UNAVAILABLE,
-    }
-)
-
-_DECLINING_TOKENS: Final = {
-    TOKEN_DECLINE: "card_declined",
-    TOKEN_INSUFFICIENT_FUNDS: "insufficient_funds",
-}
 
 
 class FakeGateway:
@@ -161,8 +136,9 @@ class FakeGateway:
     transactions: a provider's work is not rolled back with yours.
 
     >>> from commercekit import Money
+    >>> from commercekit.testing import FAKE_TOKEN_OK
     >>> fake = FakeGateway()
-    >>> request = AuthorizeRequest("pay-1", Money("25.00", "EUR"), TOKEN_OK)
+    >>> request = AuthorizeRequest("pay-1", Money("25.00", "EUR"), FAKE_TOKEN_OK)
     >>> held = fake.authorize(request, idempotency_key="pay-1:authorize:1")
     >>> fake.capture(held.reference, Money("10.00", "EUR"), final=False,
     ...              idempotency_key="pay-1:capture:1").status.value
@@ -214,21 +190,7 @@ class FakeGateway:
             )
         key = check_identifier(idempotency_key, name="idempotency key")
         token = request.payment_method
-        if token not in _TOKENS:
-            raise GatewayError(
-                f"no such payment method {token!r}: the fake gateway knows {sorted(_TOKENS)}",
-                provider=self.provider,
-                code="resource_missing",
-                status=400,
-                retryable=False,
-            )
-        if token == TOKEN_UNAVAILABLE:
-            raise GatewayUnavailableError(
-                f"the fake gateway is unavailable (test token {token}): nothing was done",
-                provider=self.provider,
-                code="service_unavailable",
-                status=503,
-            )
+        check_token(token, self.provider)
         if token == TOKEN_SLOW:
             self._sleep(self._slow_seconds)
         params = {
@@ -244,37 +206,13 @@ class FakeGateway:
 
         def work(intents: Intents) -> str:
             now = self._clock.now()
-            charge = FakeCharge(
-                new_reference("pi"),
-                request.payment_id,
-                token,
-                request.amount,
-                FakeChargeStatus.REQUIRES_ACTION,
-                now,
-            )
-            outcome: Outcome
-            if token in _DECLINING_TOKENS:
-                code = _DECLINING_TOKENS[token]
-                charge = failed(charge, now, key, code)
-                outcome = declined(code, charge.id, self.provider)
-            elif token == TOKEN_REQUIRES_ACTION:
-                waiting = FakeOperation(FakeOperationKind.REQUIRE_ACTION, 0, now, key)
-                charge = attrs.evolve(charge, operations=(waiting,))
-                outcome = result(GatewayStatus.REQUIRES_ACTION, charge, charge.amount)
-            else:
-                charge = authorized(charge, now, key)
-                outcome = result(GatewayStatus.AUTHORIZED, charge, charge.amount)
+            charge, outcome = authorize_by_token(request, now=now, key=key, provider=self.provider)
             intents.put(charge)
             return dump(outcome)
 
         outcome, fresh = self._run("authorize", key, params, work)
         if fresh and token == TOKEN_NETWORK_FAILURE_AFTER_CHARGE:
-            raise OutcomeUnknownError(
-                f"the connection to the fake gateway dropped after it answered (test token"
-                f" {token}): retry with the same idempotency key to learn the outcome",
-                provider=self.provider,
-                code="network_failure_after_charge",
-            )
+            raise lost_answer(token, self.provider)
         return answer(outcome)
 
     def confirm(self, reference: str, *, idempotency_key: str) -> GatewayResult:
