@@ -38,6 +38,7 @@ PUBLIC = [
     "commercekit.payments",
     "commercekit.gateways.payments",
     "commercekit.testing",
+    "commercekit.shipping",
 ]
 
 

@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "commercekit.values": BASE,
     "commercekit.tax": CORE,
     "commercekit.payments": CORE,
+    "commercekit.shipping": CORE,
     "commercekit.payments._service": SERVICES,
     "commercekit.payments._credit": SERVICES,
     "commercekit.payments._credit_gateway": SERVICES,

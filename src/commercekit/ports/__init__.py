@@ -56,6 +56,7 @@ from commercekit.ports._storage import (
 from commercekit.ports._catalog import Catalog
 from commercekit.ports._exchange import ExchangeRates
 from commercekit.ports._payments import PaymentGateway
+from commercekit.ports._shipping import RateProvider, ShippingGateway
 from commercekit.ports._tax import TaxCalculator, TaxReporter, VatIdValidator
 
 __all__ = [
@@ -92,6 +93,8 @@ __all__ = [
     "StockRow",
     "StorePort",
     "PaymentGateway",
+    "RateProvider",
+    "ShippingGateway",
     "TaxCalculator",
     "TaxReporter",
     "TransactionPort",
