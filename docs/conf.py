@@ -40,6 +40,9 @@ doctest_global_setup = "\n".join(
         "from commercekit.tax import *",
         "from commercekit.payments import *",
         "from commercekit.gateways.payments import *",
+        "from commercekit.units import *",
+        "from commercekit.shipping import *",
+        "from commercekit.gateways.shipping import *",
         "from commercekit.values import *",
         "import attrs",
     ]

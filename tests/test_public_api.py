@@ -39,6 +39,8 @@ PUBLIC = [
     "commercekit.gateways.payments",
     "commercekit.testing",
     "commercekit.shipping",
+    "commercekit.units",
+    "commercekit.gateways.shipping",
 ]
 
 

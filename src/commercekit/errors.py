@@ -40,6 +40,9 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   ├── PaymentDeclinedError               the gateway refused the payment
     │   ├── PaymentAmountError (ValueError)    zero, negative, or more than is left to take
     │   └── WebhookSignatureError (ValueError) a webhook not signed as the provider signs
+    ├── ShippingError
+    │   └── MethodRefusedError (ValueError)    a method that must price a request refuses it
+    │       └── MissingWeightError             an item without the weight a method needs
     ├── TaxError
     │   ├── TaxTableError (ValueError)         a tax rule table that cannot be built
     │   └── TaxAddressError (ValueError)       an address tax cannot be computed for
@@ -86,6 +89,9 @@ __all__ = [
     "ReservationError",
     "RetryableConflictError",
     "SchemaVersionError",
+    "MethodRefusedError",
+    "MissingWeightError",
+    "ShippingError",
     "StateTransitionError",
     "StorageBusyError",
     "StorageError",
@@ -417,6 +423,27 @@ class GatewayUnavailableError(GatewayError):
     """
 
     retryable = True
+
+
+class ShippingError(CommerceError):
+    """Base for shipping errors."""
+
+
+class MethodRefusedError(ShippingError, ValidationError):
+    """A shipping method was required to price a request it refuses.
+
+    :attr:`refusal` is the method's refusal (its ``reason``, ``message``, ``sku``,
+    ``location``); :attr:`reason` its stable word (``"too_heavy"``, ``"missing_weight"``).
+    """
+
+    def __init__(self, message: str, *, refusal: object = None, reason: str | None = None):
+        super().__init__(message)
+        self.refusal = refusal
+        self.reason = reason
+
+
+class MissingWeightError(MethodRefusedError):
+    """An item without a weight where a method needs every item's weight."""
 
 
 class TaxError(CommerceError):

@@ -28,7 +28,14 @@ from decimal import Decimal
 import attrs
 
 import commercekit.address, commercekit.cart, commercekit.inventory, commercekit.pricing
-import commercekit.payments, commercekit.records, commercekit.tax
+import commercekit.payments, commercekit.records, commercekit.tax, commercekit.shipping
+import commercekit.units
+from commercekit.inventory import AllocationPreview, StockLocation
+from commercekit.units import Dimensions, Weight
+from commercekit.shipping import (
+    DeliveryEstimate, Label, Parcel, Refusal, RefusalReason, ShippableItem, Shipment,
+    ShippingQuote, ShippingRequest, Tracking, TrackingEvent, TrackingStatus,
+)
 from commercekit.payments import (
     GiftCard, Tender, TenderShare,
     AuthorizeRequest, GatewayResult, NextAction, Payment, PaymentOperation, WebhookEvent,
@@ -73,6 +80,12 @@ breakdown = price_cart(
     tax=FlatTaxTable({}, default=TaxRate("VAT", "0.2", "FR")),
 )
 everything = VALUES[-1]
+mug = ShippableItem("MUG", 2, Weight("0.35", "kg"), Dimensions("12", "9", "9"), {"fragile"}, 2400)
+shipment = Shipment("paris", Address("FR", postal_code="75011"), [mug])
+parcel = Parcel(Weight("0.7", "kg"), Dimensions("12", "9", "18"), "paris", (("MUG", 2),))
+quote = ShippingQuote("std", "La Poste", "Colissimo", Money("6.90", "EUR"),
+                      DeliveryEstimate(2, 3), (parcel,), "table", "rate_1", "carrier failed")
+scan = TrackingEvent(TrackingStatus.IN_TRANSIT, "Arrived at hub", AT, "Lyon")
 action = NextAction("redirect_to_url", "https://bank.example/3ds", "pi_1_secret_x")
 payment = Payment("pay-1", "fake", Money("10.00", "EUR"))
 payment = payment.begin(PaymentOperation.AUTHORIZE, "pay-1:authorize:1", 1000, AT)
@@ -106,6 +119,15 @@ samples = [
     GiftCard("gc-1", Money("25.00", "EUR"), Money("5.00", "EUR"), None, "AB12"),
     Tender("gift", Money("10.00", "EUR"), credit=True), TenderShare("card", Money("32.87", "EUR")),
     payment.pending, action,
+    CatalogEntry("MUG", shipping_weight=Weight("0.35", "kg"),
+                 dimensions=Dimensions("12", "9", "9", "cm")),
+    StockLocation("paris", Address("FR", city="Paris")),
+    AllocationPreview([line], demand={"MUG": 2}, bundles={"GIFT": {"MUG": 1}}),
+    Weight("2", "lb"), Dimensions("10", "4", "2", "in"), mug, shipment, parcel, quote,
+    quote.estimate, ShippingRequest("EUR", Address("DE"), [shipment], 2400, AT),
+    Label("shp_1", "TRACK1", "https://labels.example/1.pdf", Money("5.10", "EUR")),
+    Tracking("TRACK1", TrackingStatus.IN_TRANSIT, (scan,)), scan,
+    Refusal("std", RefusalReason.TOO_HEAVY, "too heavy", "MUG", "paris"),
     AuthorizeRequest("pay-1", Money("10.00", "EUR"), "tok_visa", metadata={"order": "o-1"}),
     WebhookEvent("evt_1", "stripe", WebhookKind.CAPTURED, "pi_1", Money("4.00", "EUR"), AT,
                  "payment_intent.succeeded"),
@@ -140,7 +162,8 @@ models = {
     getattr(module, name)
     for module in (
         commercekit.address, commercekit.cart, commercekit.inventory, commercekit.pricing,
-        commercekit.records, commercekit.tax, commercekit.payments,
+        commercekit.records, commercekit.tax, commercekit.payments, commercekit.shipping,
+        commercekit.units,
     )
     for name in module.__all__
     if isinstance(getattr(module, name), type) and attrs.has(getattr(module, name))
@@ -173,6 +196,20 @@ NOT_MODELS = {
     "TaxJar",
     "TaxJarReporter",
     "StoreCreditGateway",
+    # Shipping calculators, methods and providers: configuration built in code.
+    "Combined",
+    "FlatRate",
+    "FreeOver",
+    "NoRate",
+    "PerItem",
+    "PerStep",
+    "PriceBands",
+    "RateBasis",
+    "RateShopper",
+    "RequoteCheck",
+    "ShippingMethod",
+    "TableRates",
+    "WeightBands",
 }
 
 

@@ -21,7 +21,7 @@ from commercekit.cart._policy import PricingPolicy, ShippingRate
 from commercekit.errors import CurrencyMismatchError, ValidationError
 from commercekit.money import CTX, Currency, Money, cash_round
 from commercekit.pricing import CouponRefusal, ResolvedPrice, UsageCounts
-from commercekit.pricing.promotions import Outcome, Row, Shipment
+from commercekit.pricing.promotions import Outcome, Row, ShippingRow
 from commercekit.tax import SHIPPING_ITEM, ItemTax, TaxNote
 from commercekit.values import trusted_constructor
 
@@ -37,7 +37,7 @@ def assemble(
     policy: PricingPolicy,
     rows: list[Row],
     prices: list[ResolvedPrice],
-    shipment: Shipment | None,
+    shipment: ShippingRow | None,
     shipping: ShippingRate | None,
     taxes: dict[str, ItemTax],
     notes: tuple[TaxNote, ...],

@@ -40,7 +40,7 @@ from commercekit.pricing import (
     resolve_price,
     resolve_price_in_lists,
 )
-from commercekit.pricing.promotions import Outcome, Row, Shipment, run_promotions
+from commercekit.pricing.promotions import Outcome, Row, ShippingRow, run_promotions
 from commercekit.tax import Seller, TaxCalculator, TaxRequest, TaxResult
 
 __all__ = ["PreparedCart", "prepare_cart", "price_cart"]
@@ -137,7 +137,7 @@ class PreparedCart:
     tax_request: TaxRequest
     _rows: list[Row] = attrs.field(alias="rows", repr=False)
     _prices: list[ResolvedPrice] = attrs.field(alias="prices", repr=False)
-    _shipment: Shipment | None = attrs.field(alias="shipment", repr=False)
+    _shipment: ShippingRow | None = attrs.field(alias="shipment", repr=False)
     _shipping: ShippingRate | None = attrs.field(alias="shipping", repr=False)
     _outcomes: list[Outcome] = attrs.field(alias="outcomes", repr=False)
     _usage: UsageCounts = attrs.field(alias="usage", repr=False)
@@ -199,7 +199,7 @@ def prepare_cart(
     rows, prices = _base_prices(cart, catalog, at, customer, price_lists, exchange_rates, mode)
     shipment = None
     if shipping is not None:
-        shipment = Shipment(_minor(shipping.amount, currency, "a shipping rate"))
+        shipment = ShippingRow(_minor(shipping.amount, currency, "a shipping rate"))
     counts = usage or _NO_USAGE
     outcomes = run_promotions(
         rows,

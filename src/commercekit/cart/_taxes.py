@@ -15,7 +15,7 @@ from commercekit.cart._cart import Cart
 from commercekit.cart._policy import PricingPolicy, RoundingPolicy, ShippingRate
 from commercekit.errors import ValidationError
 from commercekit.pricing import Customer
-from commercekit.pricing.promotions import Row, Shipment
+from commercekit.pricing.promotions import Row, ShippingRow
 from commercekit.tax import (
     SHIPPING_ITEM,
     ItemTax,
@@ -41,7 +41,7 @@ def _quantity(row: Row) -> int | Decimal:
 
 def tax_request(
     rows: list[Row],
-    shipment: Shipment | None,
+    shipment: ShippingRow | None,
     shipping: ShippingRate | None,
     cart: Cart,
     customer: Customer,

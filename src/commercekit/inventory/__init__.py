@@ -28,6 +28,7 @@ from commercekit.inventory._allocation import (
     fill,
 )
 from commercekit.inventory._demand import cart_demand, stock_sku, stock_units
+from commercekit.inventory._locations import AllocationPreview, StockLocation
 from commercekit.inventory._policy import LOW_STOCK_TOPIC, PolicyKind, StockPolicy
 from commercekit.inventory._records import (
     MovementKind,
@@ -37,13 +38,16 @@ from commercekit.inventory._records import (
     StockLevel,
     StockMovement,
 )
-from commercekit.inventory._service import InventoryService, normalize_lines
+from commercekit.inventory._service import LOCATION_KIND, InventoryService, normalize_lines
 
 # isort: split
 # Last: the area wires this package to the ports, which re-export names bound above.
 from commercekit.inventory._area import INVENTORY_AREA
 
 __all__ = [
+    "LOCATION_KIND",
+    "AllocationPreview",
+    "StockLocation",
     "INVENTORY_AREA",
     "LOW_STOCK_TOPIC",
     "AllocationStrategy",

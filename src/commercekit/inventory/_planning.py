@@ -28,6 +28,7 @@ __all__ = [
     "expand",
     "PlainLine",
     "expire",
+    "expired_holds",
     "plain_plan",
     "plan",
 ]
@@ -91,6 +92,20 @@ def expire(tx: TransactionPort, skus: list[str], own: Reservation | None = None)
                 continue  # its holds were given back when it was swept
         elif not reservations(tx).transition(ident, ACTIVE, EXPIRED):
             continue
+        for line in reservation.lines:
+            row = (line.sku, line.location)
+            freed[row] = freed.get(row, 0) + line.quantity
+    return freed
+
+
+def expired_holds(tx: TransactionPort, skus: list[str]) -> dict[Row, int]:
+    """The units expired reservations on ``skus`` still hold, per row; nothing is changed.
+
+    What :func:`expire` would give back, read only: a preview counts them as free, as the
+    reservation that follows will.
+    """
+    freed: dict[Row, int] = {}
+    for reservation in reservations(tx).expired(skus=skus):
         for line in reservation.lines:
             row = (line.sku, line.location)
             freed[row] = freed.get(row, 0) + line.quantity
@@ -177,19 +192,23 @@ def draft(
     requested: dict[str, int],
     strategy: AllocationStrategy,
     tx: TransactionPort | None,
+    *,
+    preview: bool = False,
 ) -> Draft:
     """Plan a cart from what :meth:`~commercekit.ports.StockRepository.planning_read` read.
 
     Expired holds on the cart's SKUs are marked expired in ``tx`` first (their units count as
     free in the plan and are given back while taking it); ``tx`` may be ``None`` only when the
-    read found none, as in tests of the planning alone.
+    read found none, as in tests of the planning alone. With ``preview`` nothing is marked:
+    the expired holds are only read (:func:`expired_holds`) and counted as free.
     """
     components, snapshot, any_expired = read
     demand = expand(requested, components)
     freed: dict[Row, int] = {}
     if any_expired:
         assert tx is not None, "expired holds are freed in the reservation's transaction"
-        freed = expire(tx, sorted(demand, key=str.encode))
+        skus = sorted(demand, key=str.encode)
+        freed = expired_holds(tx, skus) if preview else expire(tx, skus)
     levels: list[StockLevel] = []
     thresholds: dict[Row, int | None] = {}
     for sku, location, on_hand, reserved, floor, threshold in snapshot:

@@ -22,6 +22,7 @@ from commercekit.rules import (
     check_sku,
     check_text,
 )
+from commercekit.units import Dimensions, Weight
 
 __all__ = ["Catalog", "CatalogEntry", "Customer", "InMemoryCatalog", "Variant"]
 
@@ -143,6 +144,24 @@ def _optional_weight(value: Decimal | int | str | None) -> Decimal | None:
     return weight
 
 
+def _shipping_weight(value: Weight | None) -> Weight | None:
+    if value is not None and not isinstance(value, Weight):
+        raise ValidationError(
+            f'shipping_weight must be a Weight, such as Weight("0.35", "kg"), or None; got'
+            f" {_shown(value)} ({type(value).__name__})"
+        )
+    return value
+
+
+def _dimensions(value: Dimensions | None) -> Dimensions | None:
+    if value is not None and not isinstance(value, Dimensions):
+        raise ValidationError(
+            f'dimensions must be Dimensions, such as Dimensions("30", "20", "10", "cm"), or'
+            f" None; got {_shown(value)} ({type(value).__name__})"
+        )
+    return value
+
+
 def _options(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     pairs = value.items() if isinstance(value, Mapping) else value
     result: dict[str, str] = {}
@@ -200,6 +219,11 @@ class CatalogEntry:
     shirt); when unset, price lists are looked up by SKU. ``sold_by_measure`` products take
     decimal quantities (kilograms, metres) and are never counted by buy-X-get-Y or unit
     thresholds. ``name`` is what a receipt or an order confirmation shows for the SKU.
+    ``shipping_weight`` and ``dimensions`` are what shipping weighs and boxes for one unit
+    sold (see :func:`commercekit.shipping.shipping_request`); a weight or box that is not
+    positive, or in an unknown unit, is refused when the :class:`~commercekit.units.Weight`
+    or :class:`~commercekit.units.Dimensions` is built, and anything else is a
+    :class:`~commercekit.errors.ValidationError` naming the field.
 
     Every field is checked when the entry is built: the SKU, ``price_list_key``,
     ``tax_category`` and each tag and collection follow the identifier rules of
@@ -230,7 +254,8 @@ class CatalogEntry:
     collections: frozenset[str] = attrs.field(default=frozenset(), converter=_collections)
     #: The tax category the tax calculator looks up (``None``: the calculator's default).
     tax_category: str | None = attrs.field(default=None, converter=_tax_category)
-    #: Weight of one unit (in the host's unit, e.g. kilograms), for shipping calculators.
+    #: Weight of one unit as a bare number in the host's own unit (kept for compatibility;
+    #: shipping reads ``shipping_weight``, which carries its unit).
     weight: Decimal | None = attrs.field(default=None, converter=_optional_weight)
     #: Whether quantities are measured (decimal) rather than counted.
     sold_by_measure: bool = attrs.field(default=False, converter=_sold_by_measure)
@@ -242,6 +267,10 @@ class CatalogEntry:
     stock_units: int = attrs.field(default=1, converter=_stock_units)
     #: The SKUs stocked for each choice of options (sizes, colours), if the product has any.
     variants: tuple[Variant, ...] = attrs.field(default=(), converter=_variants)
+    #: The weight of one unit sold, with its unit (``Weight("0.35", "kg")``), or ``None``.
+    shipping_weight: Weight | None = attrs.field(default=None, converter=_shipping_weight)
+    #: The box of one unit sold (``Dimensions("12", "9", "9", "cm")``), or ``None``.
+    dimensions: Dimensions | None = attrs.field(default=None, converter=_dimensions)
 
     @property
     def pricing_key(self) -> str:

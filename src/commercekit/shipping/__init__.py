@@ -6,15 +6,40 @@ rates, or a carrier's API); labels and tracking after it through a
 currency; every weight and length carries its unit and converts exactly.
 """
 
-from commercekit.shipping._ports import RateProvider, ShippingGateway
-from commercekit.shipping._units import (
-    PLACES,
-    Dimensions,
-    LengthUnit,
-    Weight,
-    WeightUnit,
-    convert_exactly,
+from commercekit.shipping._calculators import (
+    Combined,
+    FlatRate,
+    FreeOver,
+    PerItem,
+    PerStep,
+    PriceBands,
+    WeightBands,
 )
+from commercekit.shipping._from_cart import (
+    AllocatedLine,
+    RequoteCheck,
+    requote_needed,
+    shipping_request,
+)
+from commercekit.shipping._methods import (
+    NoRate,
+    RateBasis,
+    RateCalculator,
+    Refusal,
+    RefusalReason,
+    ShippingMethod,
+    build_parcel,
+)
+from commercekit.shipping._ports import RateProvider, ShippingGateway
+from commercekit.shipping._shopping import (
+    CHEAPEST,
+    FASTEST,
+    Choice,
+    RateShopper,
+    cheapest_first,
+    fastest_first,
+)
+from commercekit.shipping._tables import TableRates
 from commercekit.shipping._values import (
     DeliveryEstimate,
     Label,
@@ -28,8 +53,41 @@ from commercekit.shipping._values import (
     TrackingStatus,
     dimensional_weight,
 )
+from commercekit.units import (
+    PLACES,
+    Dimensions,
+    LengthUnit,
+    Weight,
+    WeightUnit,
+    convert_exactly,
+)
 
 __all__ = [
+    "CHEAPEST",
+    "FASTEST",
+    "AllocatedLine",
+    "Choice",
+    "Combined",
+    "FlatRate",
+    "FreeOver",
+    "NoRate",
+    "PerItem",
+    "PerStep",
+    "PriceBands",
+    "RateBasis",
+    "RateCalculator",
+    "RateShopper",
+    "Refusal",
+    "RefusalReason",
+    "RequoteCheck",
+    "ShippingMethod",
+    "TableRates",
+    "WeightBands",
+    "build_parcel",
+    "cheapest_first",
+    "fastest_first",
+    "requote_needed",
+    "shipping_request",
     "PLACES",
     "DeliveryEstimate",
     "Dimensions",

@@ -21,8 +21,10 @@ class RateProvider(Protocol):
     failure.
     """
 
-    #: The provider's name, recorded as each quote's ``source``.
-    name: str
+    @property
+    def name(self) -> str:
+        """The provider's name, recorded as each quote's ``source``."""
+        ...
 
     def quote(self, request: ShippingRequest) -> tuple[ShippingQuote, ...]:
         """The ways to ship ``request``, cheapest first."""
@@ -37,8 +39,10 @@ class ShippingGateway(Protocol):
     shipment back before buying again, so a retry never buys two labels.
     """
 
-    #: The provider's name.
-    name: str
+    @property
+    def name(self) -> str:
+        """The provider's name."""
+        ...
 
     def buy_label(self, quote: ShippingQuote, *, idempotency_key: str) -> Label:
         """Buy the label of ``quote`` (one of this provider's quotes, with its ``rate_id``)."""

@@ -15,7 +15,7 @@ from commercekit.clock import ensure_utc
 from commercekit.errors import InvalidAmountError, ValidationError
 from commercekit.money import Currency, Money, get_currency
 from commercekit.rules import check_identifier
-from commercekit.shipping._units import Dimensions, Weight, convert_exactly
+from commercekit.units import Dimensions, Weight, convert_exactly
 
 __all__ = [
     "DeliveryEstimate",
@@ -102,6 +102,22 @@ class Parcel:
     contents: tuple[tuple[str, int], ...] = ()
 
 
+def _items(value: Iterable[ShippableItem]) -> tuple[ShippableItem, ...]:
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, ShippableItem):
+            raise ValidationError(f"a shipment holds ShippableItems, not {item!r}")
+    return items
+
+
+def _shipments(value: Iterable[Shipment]) -> tuple[Shipment, ...]:
+    shipments = tuple(value)
+    for shipment in shipments:
+        if not isinstance(shipment, Shipment):
+            raise ValidationError(f"a shipping request holds Shipments, not {shipment!r}")
+    return shipments
+
+
 @attrs.frozen
 class Shipment:
     """The items leaving one location (a cart split across locations has several)."""
@@ -111,7 +127,7 @@ class Shipment:
     #: Where it leaves from.
     origin: Address | None
     #: What leaves from there.
-    items: tuple[ShippableItem, ...] = attrs.field(converter=tuple)
+    items: tuple[ShippableItem, ...] = attrs.field(converter=_items)
 
 
 def _currency(value: Currency | str) -> Currency:
@@ -127,7 +143,7 @@ class ShippingRequest:
     #: Where the goods go.
     destination: Address
     #: The shipments, one per origin location.
-    shipments: tuple[Shipment, ...] = attrs.field(converter=tuple)
+    shipments: tuple[Shipment, ...] = attrs.field(converter=_shipments)
     #: The cart's subtotal after discounts, in minor units (price bands judge this).
     subtotal_minor: int = attrs.field(default=0, converter=_minor)
     #: When the quote is made.

@@ -13,6 +13,13 @@ you would use ``httpx.MockTransport``. None touches the network or a real servic
 - :class:`~commercekit.gateways.payments.FakeGateway`: a
   :class:`~commercekit.ports.PaymentGateway` with documented test tokens
   (``FAKE_TOKEN_OK``, ``FAKE_TOKEN_DECLINE``, ...), in memory or in a store shared by processes.
+- :class:`~commercekit.gateways.shipping.FakeRateProvider` and
+  :class:`~commercekit.gateways.shipping.FakeShippingGateway`: the shipping ports' doubles
+  (scripted quotes and failures; labels bought once per key, scripted tracking).
+
+Contract suites every adapter of a port must pass, to subclass in a host's own tests (they
+import pytest, so import them by name): :mod:`commercekit.testing.gateway_contract`
+(payments) and :mod:`commercekit.testing.shipping_contract` (rates, labels and tracking).
 """
 
 from commercekit.clock import ManualClock
@@ -27,6 +34,7 @@ from commercekit.gateways.payments import (
     FakeCharge,
     FakeGateway,
 )
+from commercekit.gateways.shipping import FakeRateProvider, FakeShippingGateway
 from commercekit.tax import FakeVatIdValidator, FlatTaxTable, InMemoryTaxReporter
 
 __all__ = [
@@ -39,6 +47,8 @@ __all__ = [
     "FAKE_TOKEN_UNAVAILABLE",
     "FakeCharge",
     "FakeGateway",
+    "FakeRateProvider",
+    "FakeShippingGateway",
     "FakeVatIdValidator",
     "FlatTaxTable",
     "InMemoryTaxReporter",

@@ -3,7 +3,7 @@
 The data (conditions, actions, :class:`Promotion`) is re-exported from
 :mod:`commercekit.pricing`. The engine works on integer minor units: the cart pipeline
 (:func:`commercekit.cart.price_cart`) builds one :class:`Row` per priced line and a
-:class:`Shipment`, calls :func:`run_promotions`, and reads the adjustments and the
+:class:`ShippingRow`, calls :func:`run_promotions`, and reads the adjustments and the
 :class:`Outcome` of every promotion back.
 
 How promotions combine (the whole rule set; nothing else is implied):
@@ -57,7 +57,7 @@ from commercekit.pricing.promotions._conditions import (
     SubtotalAtLeast,
     normalize_code,
 )
-from commercekit.pricing.promotions._engine import SHIPPING_KEY, Row, Shipment
+from commercekit.pricing.promotions._engine import SHIPPING_KEY, Row, ShippingRow
 from commercekit.pricing.promotions._promotion import (
     CODE_ALPHABET,
     CODE_COUNTER_PREFIX,
@@ -97,7 +97,7 @@ __all__ = [
     "Promotion",
     "QuantityAtLeast",
     "Row",
-    "Shipment",
+    "ShippingRow",
     "SpendTier",
     "Stacking",
     "SubtotalAtLeast",

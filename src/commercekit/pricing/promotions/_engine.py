@@ -1,6 +1,6 @@
 """The engine's working state: the rows and shipment being discounted, and shared helpers.
 
-:class:`Row` and :class:`Shipment` are the engine's input, built by the cart pipeline from
+:class:`Row` and :class:`ShippingRow` are the engine's input, built by the cart pipeline from
 the priced lines and the shipping rate and changed in place by
 :func:`~commercekit.pricing.promotions.run_promotions`; the cart's tax and breakdown steps read
 them afterwards. :class:`Engine` is what qualification and calculation read;
@@ -22,7 +22,7 @@ from commercekit.pricing._catalog import CatalogEntry, Customer
 from commercekit.pricing.promotions._conditions import ItemFilter
 from commercekit.pricing.promotions._promotion import Promotion, UsageCounts
 
-__all__ = ["SHIPPING_KEY", "Context", "Engine", "Row", "Shipment", "floor", "times"]
+__all__ = ["SHIPPING_KEY", "Context", "Engine", "Row", "ShippingRow", "floor", "times"]
 
 #: Rows by SKU, by collection and by tag.
 _Index = tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list[int]]]
@@ -71,7 +71,7 @@ class Row:
         self.adjustments: dict[str, int] = {}
 
 
-class Shipment:
+class ShippingRow:
     """The shipping amount being priced (working state, integer minor units).
 
     ``amount`` is the rate; ``remaining``, ``start`` and ``adjustments`` mean what they mean
@@ -128,7 +128,7 @@ class Context:
 class Engine:
     """The rows and shipment being discounted, with memoized item matching."""
 
-    def __init__(self, rows: Sequence[Row], shipment: Shipment | None, ctx: Context) -> None:
+    def __init__(self, rows: Sequence[Row], shipment: ShippingRow | None, ctx: Context) -> None:
         self.rows = rows
         self.shipment = shipment
         self.ctx = ctx

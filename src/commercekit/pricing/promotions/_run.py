@@ -26,7 +26,7 @@ from commercekit.pricing.promotions._conditions import (
     QuantityAtLeast,
     SubtotalAtLeast,
 )
-from commercekit.pricing.promotions._engine import Context, Engine, Row, Shipment
+from commercekit.pricing.promotions._engine import Context, Engine, Row, ShippingRow
 from commercekit.pricing.promotions._promotion import (
     CouponRefusal,
     Lane,
@@ -133,7 +133,7 @@ def _attempt(engine: Engine, promo: Promotion, *, blocked: bool = False) -> Outc
 
 def run_promotions(
     rows: Sequence[Row],
-    shipment: Shipment | None,
+    shipment: ShippingRow | None,
     promotions: Sequence[Promotion],
     *,
     customer: Customer,

@@ -1,4 +1,6 @@
-"""Weights and lengths with their units, converted exactly.
+"""Weights and lengths with their units, converted exactly (a neutral module).
+
+Catalog entries, parcels and carriers all speak it, so it sits at the base of the package.
 
 Conversions go through exact ratios (1 lb = 0.45359237 kg and 1 in = 2.54 cm, by definition;
 1 oz = 1/16 lb) and are rounded once, at the end, to :data:`PLACES` decimal places with
@@ -53,6 +55,7 @@ _CM = {LengthUnit.CM: Fraction(1), LengthUnit.IN: Fraction("2.54")}
 def convert_exactly(value: Decimal, ratio: Fraction) -> Decimal:
     """``value x ratio``, rounded up to :data:`PLACES` places (exact below that).
 
+    >>> from fractions import Fraction
     >>> convert_exactly(Decimal("1"), Fraction(1000) / (Fraction("453.59237") / 16))
     Decimal('35.274')
     """
