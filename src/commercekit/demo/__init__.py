@@ -11,6 +11,7 @@ from commercekit.demo._inventory import inventory_tour
 from commercekit.demo._money import money_tour
 from commercekit.demo._payments import payments_tour
 from commercekit.demo._pricing import pricing_tour
+from commercekit.demo._shipping import shipping_tour
 from commercekit.demo._storage import storage_tour
 from commercekit.demo._tax import tax_tour
 from commercekit.storage import open_store
@@ -30,6 +31,7 @@ def run_demo(out: TextIO, *, url: str | None = None) -> None:
     money_tour(out)
     pricing_tour(out)
     tax_tour(out)
+    shipping_tour(out)
     run = uuid.uuid4().hex[:6]  # fresh keys, so the demo can run again on the same store
     if url is not None:
         _store_tours(out, url, run, fresh=False)
