@@ -31,6 +31,7 @@ GUIDES = (
     "inventory.rst",
     "events.rst",
     "payments.rst",
+    "shipping.rst",
 )
 
 #: Guides whose first snippet imports everything the guide uses.
@@ -41,6 +42,7 @@ FIRST_SNIPPET_IMPORTS = (
     "tax.rst",
     "inventory.rst",
     "payments.rst",
+    "shipping.rst",
 )
 
 # What Sphinx's doctest builder uses by default (doctest_default_flags), without

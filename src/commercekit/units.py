@@ -19,7 +19,7 @@ import attrs
 from commercekit.errors import ValidationError
 from commercekit.money import to_decimal
 
-__all__ = ["PLACES", "Dimensions", "LengthUnit", "Weight", "WeightUnit", "convert_exactly"]
+__all__ = ["GRAMS", "PLACES", "Dimensions", "LengthUnit", "Weight", "WeightUnit", "convert_exactly"]
 
 #: Decimal places of every converted weight or length (rounded up).
 PLACES = 3
@@ -42,7 +42,7 @@ class LengthUnit(enum.StrEnum):
 
 
 #: Grams per unit, exactly.
-_GRAMS = {
+GRAMS: dict[WeightUnit, Fraction] = {
     WeightUnit.KG: Fraction(1000),
     WeightUnit.G: Fraction(1),
     WeightUnit.LB: Fraction("453.59237"),
@@ -116,14 +116,14 @@ class Weight:
     @property
     def grams(self) -> Fraction:
         """The weight in grams, exactly."""
-        return Fraction(self.value) * _GRAMS[self.unit]
+        return Fraction(*self.value.as_integer_ratio()) * GRAMS[self.unit]
 
     def to(self, unit: WeightUnit | str) -> Weight:
         """The same weight in ``unit`` (rounded up to :data:`PLACES` places)."""
         target = _weight_unit(unit)
         if target is self.unit:
             return self
-        return Weight(convert_exactly(self.value, _GRAMS[self.unit] / _GRAMS[target]), target)
+        return Weight(convert_exactly(self.value, GRAMS[self.unit] / GRAMS[target]), target)
 
     def __add__(self, other: Weight) -> Weight:
         if not isinstance(other, Weight):
@@ -138,15 +138,23 @@ class Weight:
         return Weight(self.value * times, self.unit)
 
     def __lt__(self, other: Weight) -> bool:
+        if self.unit is other.unit:
+            return self.value < other.value
         return self.grams < other.grams
 
     def __le__(self, other: Weight) -> bool:
+        if self.unit is other.unit:
+            return self.value <= other.value
         return self.grams <= other.grams
 
     def __gt__(self, other: Weight) -> bool:
+        if self.unit is other.unit:
+            return self.value > other.value
         return self.grams > other.grams
 
     def __ge__(self, other: Weight) -> bool:
+        if self.unit is other.unit:
+            return self.value >= other.value
         return self.grams >= other.grams
 
 

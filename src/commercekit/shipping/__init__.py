@@ -11,9 +11,7 @@ from commercekit.shipping._calculators import (
     FlatRate,
     FreeOver,
     PerItem,
-    PerStep,
     PriceBands,
-    WeightBands,
 )
 from commercekit.shipping._from_cart import (
     AllocatedLine,
@@ -21,16 +19,10 @@ from commercekit.shipping._from_cart import (
     requote_needed,
     shipping_request,
 )
-from commercekit.shipping._methods import (
-    NoRate,
-    RateBasis,
-    RateCalculator,
-    Refusal,
-    RefusalReason,
-    ShippingMethod,
-    build_parcel,
-)
+from commercekit.shipping._methods import Refusal, ShippingMethod
+from commercekit.shipping._parcels import build_parcel
 from commercekit.shipping._ports import RateProvider, ShippingGateway
+from commercekit.shipping._rate_basis import NoRate, RateBasis, RateCalculator, RefusalReason
 from commercekit.shipping._shopping import (
     CHEAPEST,
     FASTEST,
@@ -53,6 +45,7 @@ from commercekit.shipping._values import (
     TrackingStatus,
     dimensional_weight,
 )
+from commercekit.shipping._weight_rates import PerStep, WeightBands
 from commercekit.units import (
     PLACES,
     Dimensions,

@@ -13,27 +13,31 @@ whole cart); subtotal limits apply to the cart's subtotal after discounts. Zones
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
-from decimal import Decimal
-from fractions import Fraction
-from typing import Protocol, runtime_checkable
 
 import attrs
 
 from commercekit.address import Address
-from commercekit.errors import CurrencyMismatchError, InvalidAmountError, ValidationError
+from commercekit.errors import CurrencyMismatchError, ValidationError
 from commercekit.money import Currency, Money, from_minor_units, to_minor_units
 from commercekit.rules import check_identifier, check_text
+from commercekit.shipping._parcels import build_parcel, parcel_parts, parcel_quantity
+from commercekit.shipping._rate_basis import (
+    NoRate,
+    RateBasis,
+    RateCalculator,
+    RefusalReason,
+    minor_units_of,
+)
+from commercekit.shipping._rate_basis import same_currency as same_currency  # for _tables
 from commercekit.shipping._values import (
     DeliveryEstimate,
-    Parcel,
     Shipment,
     ShippingQuote,
     ShippingRequest,
 )
 from commercekit.tax import TaxZone
-from commercekit.units import Dimensions, Weight, convert_exactly
+from commercekit.units import Weight
 
 __all__ = [
     "NoRate",
@@ -44,102 +48,6 @@ __all__ = [
     "ShippingMethod",
     "build_parcel",
 ]
-
-
-class RefusalReason(enum.StrEnum):
-    """Why a shipping method does not apply: a stable word, safe to branch on."""
-
-    OUTSIDE_ZONES = "outside_zones"
-    TOO_HEAVY = "too_heavy"
-    TOO_LIGHT = "too_light"
-    SUBTOTAL_TOO_LOW = "subtotal_too_low"
-    SUBTOTAL_TOO_HIGH = "subtotal_too_high"
-    TOO_MANY_ITEMS = "too_many_items"
-    EXCLUDED_ITEM = "excluded_item"
-    MISSING_WEIGHT = "missing_weight"
-
-
-@attrs.frozen
-class NoRate:
-    """A calculator's answer when it has no price for a parcel (it is over its last band)."""
-
-    #: Why, as a stable word.
-    reason: RefusalReason
-    #: What to tell a person.
-    message: str
-
-
-@attrs.frozen
-class RateBasis:
-    """What a calculator prices: one parcel, and the cart it belongs to."""
-
-    #: The request's currency.
-    currency: Currency
-    #: The cart's subtotal after discounts, in minor units (the whole cart, not the parcel).
-    subtotal_minor: int
-    #: How many units the parcel holds.
-    quantity: int
-    #: The parcel's weight, or ``None`` when an item's weight is unknown.
-    weight: Weight | None = None
-    #: The parcel's box, or ``None`` when an item's box is unknown.
-    dimensions: Dimensions | None = None
-
-
-@runtime_checkable
-class RateCalculator(Protocol):
-    """Prices one parcel in whole minor units of :attr:`currency` (write your own freely)."""
-
-    @property
-    def currency(self) -> Currency:
-        """The currency of every amount the calculator answers."""
-        ...
-
-    @property
-    def needs_weights(self) -> bool:
-        """Whether it cannot price a parcel without its weight."""
-        ...
-
-    def rate(self, basis: RateBasis) -> int | NoRate:
-        """The price of the parcel in minor units, or why there is none."""
-        ...
-
-
-def minor_units_of(money: object, field: str) -> int:
-    """``money`` in whole minor units: Money, not negative, exact (errors name ``field``)."""
-    if not isinstance(money, Money):
-        raise InvalidAmountError(f"{field} must be Money, got {type(money).__name__}")
-    if money.amount < 0:
-        raise ValidationError(f"{field} must not be negative, got {money}")
-    try:
-        return to_minor_units(money)
-    except ValidationError:
-        raise ValidationError(f"{field} is finer than the minor unit: {money}") from None
-
-
-def same_currency(field: str, first: Currency, other: Currency) -> None:
-    """Refuse ``other`` unless it is ``first`` (the error names ``field``)."""
-    if first != other:
-        raise CurrencyMismatchError(
-            first.code,
-            other.code,
-            message=f"{field}: every amount of a calculator is in {first.code}, not {other.code}",
-        )
-
-
-def check_basis(calculator: RateCalculator, basis: RateBasis) -> None:
-    """Refuse a basis in another currency than the calculator's."""
-    if basis.currency != calculator.currency:
-        raise CurrencyMismatchError(
-            calculator.currency.code,
-            basis.currency.code,
-            message=f"a {type(calculator).__name__} in {calculator.currency.code} cannot quote"
-            f" a request in {basis.currency.code} (convert through ExchangeRates first)",
-        )
-
-
-def is_money(_instance: object, attribute: attrs.Attribute[Money], value: Money) -> None:
-    """An attrs validator: :func:`minor_units_of` on the field."""
-    minor_units_of(value, attribute.name)
 
 
 @attrs.frozen
@@ -156,47 +64,6 @@ class Refusal:
     sku: str | None = None
     #: The location whose parcel is at fault (weight and count limits), or ``None``.
     location: str | None = None
-
-
-def _stack(boxes: list[tuple[Dimensions, int]]) -> Dimensions:
-    unit = boxes[0][0].unit
-    length = width = height = Decimal(0)
-    for box, quantity in boxes:
-        sides = sorted((box.to(unit).length, box.to(unit).width, box.to(unit).height))
-        length, width = max(length, sides[2]), max(width, sides[1])
-        height += sides[0] * quantity
-    return Dimensions(length, width, height, unit)
-
-
-def _parcel_parts(shipment: Shipment) -> tuple[Weight | None, Dimensions | None]:
-    weights = [(item.weight, item.quantity) for item in shipment.items if item.weight]
-    boxes = [(item.dimensions, item.quantity) for item in shipment.items if item.dimensions]
-    weight = None
-    if weights and len(weights) == len(shipment.items):
-        unit = weights[0][0].unit
-        grams = sum((each.grams * quantity for each, quantity in weights), Fraction(0))
-        weight = Weight(convert_exactly(Decimal(1), grams / Weight(1, unit).grams), unit)
-    whole = boxes and len(boxes) == len(shipment.items)
-    return weight, _stack(boxes) if whole else None
-
-
-def build_parcel(shipment: Shipment) -> Parcel | None:
-    """The one parcel of a shipment, or ``None`` when an item's weight is unknown.
-
-    Its weight is the exact sum of the items' weights times their quantities, in the first
-    item's unit, rounded up once to :data:`~commercekit.shipping.PLACES` places. Its box, when
-    every item has one, is the items' boxes stacked: each unit lies on its smallest side, the
-    parcel is as long and as wide as the longest and widest of them and as high as their
-    heights added up (a box they surely fit in, not the tightest one), in the first item's
-    unit.
-    """
-    weight, dimensions = _parcel_parts(shipment)
-    if weight is None:
-        return None
-    contents = tuple((item.sku, item.quantity) for item in shipment.items)
-    return Parcel(
-        weight=weight, dimensions=dimensions, location=shipment.location, contents=contents
-    )
 
 
 def _zones(value: Iterable[TaxZone]) -> tuple[TaxZone, ...]:
@@ -258,7 +125,7 @@ def _check(request: object) -> ShippingRequest:
             "request.destination must be an Address (with a country), got"
             f" {type(request.destination).__name__}"
         )
-    if not request.items:
+    if not any(shipment.items for shipment in request.shipments):
         raise ValidationError("request.shipments: nothing to ship (no shipment has an item)")
     return request
 
@@ -387,7 +254,8 @@ class ShippingMethod:
                 f"ships to zones {names} only, not to {where.subdivision or where.country}"
                 f" {where.postal_code}".rstrip(),
             )
-        for item in request.items:
+        excluded = self.excluded_skus or self.excluded_tags
+        for item in request.items if excluded else ():
             tags = sorted(item.tags & self.excluded_tags)
             if item.sku in self.excluded_skus or tags:
                 why = f"tag {tags[0]!r} (excluded_tags)" if tags else "SKU (excluded_skus)"
@@ -395,7 +263,7 @@ class ShippingMethod:
                     RefusalReason.EXCLUDED_ITEM, f"does not carry {item.sku!r}: {why}", sku=item.sku
                 )
         if self.needs_weights:
-            for item in request.items:
+            for item in (item for shipment in request.shipments for item in shipment.items):
                 if item.weight is None:
                     return self._refuse(
                         RefusalReason.MISSING_WEIGHT,
@@ -417,8 +285,8 @@ class ShippingMethod:
         return None
 
     def _parcel_rate(self, request: ShippingRequest, shipment: Shipment) -> int | Refusal:
-        weight, dimensions = _parcel_parts(shipment)
-        quantity = sum(item.quantity for item in shipment.items)
+        weight, dimensions = parcel_parts(shipment)
+        quantity = parcel_quantity(shipment)
         place = f"the parcel from {shipment.location!r}" if shipment.location else "the parcel"
         at = {"location": shipment.location}
         if weight is not None and self.max_weight is not None and weight > self.max_weight:

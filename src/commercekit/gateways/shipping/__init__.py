@@ -8,6 +8,7 @@
 """
 
 from commercekit.gateways.shipping._easypost import EasyPost
-from commercekit.gateways.shipping._fakes import FakeLabel, FakeRateProvider, FakeShippingGateway
+from commercekit.gateways.shipping._fake_labels import FakeLabel, FakeShippingGateway
+from commercekit.gateways.shipping._fake_rates import FakeRateProvider
 
 __all__ = ["EasyPost", "FakeLabel", "FakeRateProvider", "FakeShippingGateway"]
