@@ -251,3 +251,17 @@ def test_requote_needed_when_the_reservation_splits_differently() -> None:
         the_cart, CATALOG, [ReservationLine("MUG", "berlin", 3)], locations=places
     )
     assert requote_needed(quoted, moved) == RequoteCheck(added=("berlin",), removed=("paris",))
+
+
+def test_a_changed_subtotal_asks_for_a_new_quote_even_with_the_same_split() -> None:
+    from commercekit.address import Address
+    from commercekit.shipping import Shipment, ShippableItem, ShippingRequest
+    from commercekit.shipping._from_cart import requote_needed
+
+    items = [ShippableItem("MUG", 2)]
+    quoted = ShippingRequest("EUR", Address("FR"), [Shipment("paris", None, items)], 5000)
+    same = ShippingRequest("EUR", Address("FR"), [Shipment("paris", None, items)], 5000)
+    cheaper = ShippingRequest("EUR", Address("FR"), [Shipment("paris", None, items)], 4500)
+    assert not requote_needed(quoted, same)
+    check = requote_needed(quoted, cheaper)  # a price band may change: quote again
+    assert check.needed and check.subtotal_changed and check.changed == ()

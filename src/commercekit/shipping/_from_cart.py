@@ -271,11 +271,19 @@ class RequoteCheck:
     changed: tuple[str | None, ...] = ()
     #: Whether the destination differs from the quoted one.
     destination_changed: bool = False
+    #: Whether the discounted subtotal differs (price bands and free-over thresholds judge it).
+    subtotal_changed: bool = False
 
     @property
     def needed(self) -> bool:
         """Whether the shipping must be quoted again."""
-        return bool(self.added or self.removed or self.changed or self.destination_changed)
+        return bool(
+            self.added
+            or self.removed
+            or self.changed
+            or self.destination_changed
+            or self.subtotal_changed
+        )
 
     def __bool__(self) -> bool:
         return self.needed
@@ -286,9 +294,10 @@ def requote_needed(quoted: ShippingRequest, reserved: ShippingRequest) -> Requot
 
     ``quoted`` is the request the shipping quote was made for (from the preview);
     ``reserved`` the same cart's request built from the reservation checkout made. Items are
-    compared by SKU, quantity, weight and box per location, in any order. When the check is
-    true, the checkout quotes the shipping again and reports the change (another price or
-    delivery estimate) before taking payment.
+    compared by SKU, quantity, weight and box per location, in any order, and the discounted
+    subtotal too (price bands and free-over thresholds judge it). When the check is true,
+    the checkout quotes the shipping again and reports the change (another price or delivery
+    estimate) before taking payment.
     """
     before = {s.location: _content(s) for s in quoted.shipments}
     after = {s.location: _content(s) for s in reserved.shipments}
@@ -301,4 +310,5 @@ def requote_needed(quoted: ShippingRequest, reserved: ShippingRequest) -> Requot
         removed=order(before.keys() - after.keys()),
         changed=order(loc for loc in before.keys() & after.keys() if before[loc] != after[loc]),
         destination_changed=quoted.destination != reserved.destination,
+        subtotal_changed=quoted.subtotal_minor != reserved.subtotal_minor,
     )
