@@ -41,6 +41,7 @@ PUBLIC = [
     "commercekit.shipping",
     "commercekit.units",
     "commercekit.gateways.shipping",
+    "commercekit.gateways.http",
 ]
 
 

@@ -23,13 +23,11 @@ Shared by :class:`~commercekit.tax.TaxJar` (calculation) and
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 import attrs
 import httpx
@@ -41,6 +39,13 @@ from commercekit.errors import (
     TaxAddressError,
     TaxServiceError,
     TaxUnavailableError,
+)
+from commercekit.gateways.http import (
+    decode_json,
+    encode_json,
+    full_jitter_delay,
+    seconds,
+    shorten,
 )
 from commercekit.money import CTX, Currency
 
@@ -79,10 +84,10 @@ def malformed(what: str, problem: str) -> TaxServiceError:
 def number(value: object, what: str, where: str) -> Decimal:
     """TaxJar's JSON number ``value`` (read as Decimal); anything else is malformed."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise malformed(what, f"{where} is not a number: {_cut(repr(value))}")
+        raise malformed(what, f"{where} is not a number: {shorten(repr(value))}")
     result = Decimal(value)
     if not result.is_finite() or result.adjusted() > _MAX_EXPONENT:
-        raise malformed(what, f"{where} is out of range: {_cut(str(result))}")
+        raise malformed(what, f"{where} is out of range: {shorten(str(result))}")
     return result
 
 
@@ -93,44 +98,6 @@ def minor_amount(value: object, currency: Currency, what: str, where: str) -> in
     if scaled != scaled.to_integral_value(context=CTX):
         raise malformed(what, f"{where} = {amount} is finer than the minor unit of {currency}")
     return int(scaled)
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
-
-
-def _encode(value: object) -> str:
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, int | str):
-        return json.dumps(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a JSON number: {value}")
-        return format(value, "f")
-    if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(k)}:{_encode(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
-    raise TypeError(f"cannot send {type(value).__name__} to TaxJar")
-
-
-def encode_json(payload: Mapping[str, object]) -> bytes:
-    """``payload`` as JSON, Decimals written as numbers from their text (never a float).
-
-    >>> encode_json({"amount": Decimal("16.50"), "line_items": [{"quantity": 1}]})
-    b'{"amount":16.50,"line_items":[{"quantity":1}]}'
-    """
-    return _encode(payload).encode()
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def decode_json(content: bytes) -> object:
-    """A JSON body with numbers as Decimal (``NaN`` and ``Infinity`` refused)."""
-    return json.loads(content, parse_float=Decimal, parse_constant=_no_constant)
 
 
 def state_code(address: Address) -> str:
@@ -165,14 +132,6 @@ def destination_fields(address: Address, *, zip_everywhere: bool) -> dict[str, s
     if not address.region and (zip_everywhere or address.country in ("US", "CA")):
         raise TaxAddressError(f"TaxJar needs the destination's state or province ({where})")
     return address_fields("to_", address)
-
-
-def _seconds(value: object, name: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigurationError(f"{name} is a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ConfigurationError(f"{name} must be {'positive' if positive else '>= 0'}: {value}")
-    return float(value)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -221,10 +180,10 @@ class TaxJarConnection:
             raise ConfigurationError("sleep and random must be callables")
         self._token = api_token
         self.base_url = base_url.rstrip("/")
-        self.timeout = _seconds(timeout, "timeout", positive=True)
+        self.timeout = seconds(timeout, "timeout", positive=True)
         self.max_attempts = max_attempts
-        self.backoff = _seconds(backoff, "backoff", positive=False)
-        self.max_backoff = _seconds(max_backoff, "max_backoff", positive=False)
+        self.backoff = seconds(backoff, "backoff", positive=False)
+        self.max_backoff = seconds(max_backoff, "max_backoff", positive=False)
         self._sleep = sleep
         self._random = random
         self._client = httpx.Client(
@@ -247,15 +206,16 @@ class TaxJarConnection:
 
     def scrub(self, text: str) -> str:
         """``text`` without the API token, cut to a readable length."""
-        return _cut(text.replace(self._token, "[api token]"))
+        return shorten(text.replace(self._token, "[api token]"))
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """The pause after failed attempt ``attempt`` (1-based), by the module's rule."""
-        if retry_after is not None:
-            return min(retry_after, self.max_backoff)
-        # backoff x 2 ** (attempt - 1); the exponent is capped so that no count overflows.
-        return self._random() * min(
-            self.max_backoff, math.ldexp(self.backoff, min(attempt - 1, 64))
+        return full_jitter_delay(
+            attempt,
+            retry_after,
+            backoff=self.backoff,
+            max_backoff=self.max_backoff,
+            random=self._random,
         )
 
     def request(
@@ -263,7 +223,7 @@ class TaxJarConnection:
     ) -> Reply:
         """Send ``payload`` and return the final answer, retrying as the module docs say."""
         what = f"{method} {path}"
-        content = encode_json(payload)
+        content = encode_json(payload, service="TaxJar")
         maybe_done = False
         problem = ""
         status: int | None = None

@@ -18,11 +18,9 @@ readable length.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 import httpx
 
@@ -33,6 +31,7 @@ from commercekit.errors import (
     OutcomeUnknownError,
     PaymentDeclinedError,
 )
+from commercekit.gateways.http import read_json, shorten
 
 __all__ = ["PROVIDER", "StripeErrors", "read_json"]
 
@@ -42,22 +41,6 @@ PROVIDER: Final = "stripe"
 _SECRET_KEY: Final = re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9*]+")
 _SHOWN: Final = 300
 _DECLINED: Final = "Your card was declined."
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def read_json(content: bytes) -> object:
-    """The JSON of ``content``, numbers as Decimal (never a float); ``None`` if it is not JSON."""
-    try:
-        return json.loads(content, parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        return None
 
 
 def _text(value: object) -> str | None:
@@ -81,7 +64,7 @@ class StripeErrors:
 
     def scrub(self, text: str) -> str:
         """``text`` without the API key (nor anything shaped like one), cut to a readable length."""
-        return _cut(_SECRET_KEY.sub("[api key]", text.replace(self._key, "[api key]")))
+        return shorten(_SECRET_KEY.sub("[api key]", text.replace(self._key, "[api key]")))
 
     def malformed(self, what: str, problem: str) -> GatewayError:
         """The error for an answer that is not the documented shape."""

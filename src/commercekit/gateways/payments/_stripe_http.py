@@ -35,6 +35,7 @@ from urllib.parse import quote_plus
 import httpx
 
 from commercekit.errors import ConfigurationError
+from commercekit.gateways.http import seconds
 from commercekit.gateways.payments._stripe_errors import PROVIDER, StripeErrors, read_json
 from commercekit.rules import check_identifier
 
@@ -105,14 +106,6 @@ def stripe_idempotency_key(key: object) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _seconds(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigurationError(f"{name} is a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigurationError(f"{name} must be positive: {value}")
-    return float(value)
-
-
 class StripeConnection:
     """One Stripe account's wire: headers, retries and error mapping (see the module docs).
 
@@ -146,7 +139,7 @@ class StripeConnection:
         self._key = api_key
         self.errors = StripeErrors(api_key)
         self.base_url = base_url.rstrip("/")
-        self.timeout = _seconds(timeout, "timeout")
+        self.timeout = seconds(timeout, "timeout", positive=True)
         self.max_attempts = max_attempts
         self.stripe_version = stripe_version
         self._sleep = sleep

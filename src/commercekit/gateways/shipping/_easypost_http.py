@@ -25,13 +25,10 @@ The rules, stated once (EasyPost's API reference, "Authentication" and "Errors")
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 import httpx
 
@@ -40,6 +37,13 @@ from commercekit.errors import (
     GatewayError,
     GatewayUnavailableError,
     OutcomeUnknownError,
+)
+from commercekit.gateways.http import (
+    encode_json,
+    full_jitter_delay,
+    read_json,
+    seconds,
+    shorten,
 )
 
 __all__ = [
@@ -67,60 +71,14 @@ _SHOWN: Final = 300
 Reread = Callable[[], Mapping[str, Any] | None]
 
 
-def _encode(value: object) -> str:
-    if value is None or isinstance(value, bool | int | str):
-        return json.dumps(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a JSON number: {value}")
-        return format(value, "f")
-    if isinstance(value, Mapping):
-        return "{" + ",".join(f"{json.dumps(k)}:{_encode(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
-    raise TypeError(f"cannot send {type(value).__name__} to EasyPost")
-
-
-def encode_json(payload: Mapping[str, object]) -> bytes:
-    """``payload`` as JSON, Decimals written as numbers from their text (never a float).
-
-    >>> encode_json({"parcel": {"weight": Decimal("44.093"), "length": Decimal("10.000")}})
-    b'{"parcel":{"weight":44.093,"length":10.000}}'
-    """
-    return _encode(payload).encode()
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _read_json(content: bytes) -> object:
-    try:
-        return json.loads(content, parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
-
-
 def malformed(what: str, problem: str) -> GatewayError:
     """The error for an answer that is not EasyPost's documented shape (not retried)."""
     return GatewayError(
-        _cut(f"EasyPost's answer to {what} is not the documented shape: {problem}"),
+        shorten(f"EasyPost's answer to {what} is not the documented shape: {problem}"),
         provider=PROVIDER,
         code="malformed_response",
         retryable=False,
     )
-
-
-def _seconds(value: object, name: str, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigurationError(f"{name} is a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise ConfigurationError(f"{name} must be {'positive' if positive else '>= 0'}: {value}")
-    return float(value)
 
 
 def _field_errors(errors: object) -> str:
@@ -171,10 +129,10 @@ class EasyPostConnection:
         self._key = api_key
         self._auth = httpx.BasicAuth(api_key, "")
         self.base_url = base_url.rstrip("/")
-        self.timeout = _seconds(timeout, "timeout", positive=True)
+        self.timeout = seconds(timeout, "timeout", positive=True)
         self.max_attempts = max_attempts
-        self.backoff = _seconds(backoff, "backoff", positive=False)
-        self.max_backoff = _seconds(max_backoff, "max_backoff", positive=False)
+        self.backoff = seconds(backoff, "backoff", positive=False)
+        self.max_backoff = seconds(max_backoff, "max_backoff", positive=False)
         self._sleep = sleep
         self._random = random
         self._owns_client = client is None
@@ -190,14 +148,16 @@ class EasyPostConnection:
 
     def scrub(self, text: str) -> str:
         """``text`` without the API key, cut to a readable length."""
-        return _cut(text.replace(self._key, "[api key]"))
+        return shorten(text.replace(self._key, "[api key]"))
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """The pause after failed attempt ``attempt`` (1-based), by the module's rule."""
-        if retry_after is not None:
-            return min(retry_after, self.max_backoff)
-        return self._random() * min(
-            self.max_backoff, math.ldexp(self.backoff, min(attempt - 1, 64))
+        return full_jitter_delay(
+            attempt,
+            retry_after,
+            backoff=self.backoff,
+            max_backoff=self.max_backoff,
+            random=self._random,
         )
 
     def get(self, path: str) -> Mapping[str, Any]:
@@ -218,7 +178,7 @@ class EasyPostConnection:
         where nothing was done, ``reread`` deciding after the others.
         """
         what = f"{method} {path}"
-        content = b"" if payload is None else encode_json(payload)
+        content = b"" if payload is None else encode_json(payload, service="EasyPost")
         headers = {"Accept": "application/json"}
         if payload is not None:
             headers["Content-Type"] = "application/json"
@@ -295,7 +255,7 @@ class EasyPostConnection:
 
     def refusal(self, response: httpx.Response, what: str) -> GatewayError:
         """The error for EasyPost's final refusal ``response`` (its ``error`` object)."""
-        body = _read_json(response.content)
+        body = read_json(response.content)
         error = body.get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
         code, message = error.get("code"), error.get("message")
@@ -316,7 +276,7 @@ class EasyPostConnection:
         )
 
     def _object(self, response: httpx.Response, what: str) -> Mapping[str, Any]:
-        body = _read_json(response.content)
+        body = read_json(response.content)
         if not isinstance(body, dict):
             raise malformed(what, "the body is not a JSON object")
         return body

@@ -1,0 +1,122 @@
+"""What every HTTP adapter shares: exact JSON, shortened messages, settings, full-jitter backoff.
+
+The TaxJar, Stripe and EasyPost clients each speak their provider's rules (which answers are
+retried, how errors read); the wire mechanics below are the same for all of them, so they are
+written once. Amounts never pass through a float: Decimals are written as JSON numbers from
+their text, and JSON numbers are read back as Decimal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Final, NoReturn
+
+from commercekit.errors import ConfigurationError
+
+__all__ = [
+    "SHOWN",
+    "decode_json",
+    "encode_json",
+    "full_jitter_delay",
+    "read_json",
+    "seconds",
+    "shorten",
+]
+
+#: How many characters of a provider's text a message repeats.
+SHOWN: Final = 300
+
+
+def shorten(text: str) -> str:
+    """``text`` cut to :data:`SHOWN` characters (``...`` marks a cut).
+
+    >>> shorten("x" * 301)[-4:]
+    'x...'
+    """
+    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
+
+
+def _encode(value: object, service: str) -> str:
+    if value is None or isinstance(value, bool | int | str):
+        return json.dumps(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a JSON number: {value}")
+        return format(value, "f")
+    if isinstance(value, Mapping):
+        pairs = (f"{json.dumps(k)}:{_encode(v, service)}" for k, v in value.items())
+        return "{" + ",".join(pairs) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_encode(v, service) for v in value) + "]"
+    raise TypeError(f"cannot send {type(value).__name__} to {service}")
+
+
+def encode_json(payload: Mapping[str, object], *, service: str) -> bytes:
+    """``payload`` as JSON, Decimals written as numbers from their text (never a float).
+
+    A value JSON cannot carry is a TypeError naming ``service``.
+
+    >>> encode_json({"amount": Decimal("16.50"), "items": [1, None]}, service="TaxJar")
+    b'{"amount":16.50,"items":[1,null]}'
+    """
+    return _encode(payload, service).encode("utf-8")
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def decode_json(content: bytes) -> object:
+    """A JSON body with numbers as Decimal; ``NaN`` and ``Infinity`` are a ValueError.
+
+    >>> decode_json(b'{"rate": 0.0725}')
+    {'rate': Decimal('0.0725')}
+    """
+    return json.loads(content, parse_float=Decimal, parse_constant=_no_constant)
+
+
+def read_json(content: bytes) -> object:
+    """:func:`decode_json`, or ``None`` when ``content`` is not JSON."""
+    try:
+        return decode_json(content)
+    except (ValueError, RecursionError):
+        return None
+
+
+def seconds(value: object, name: str, *, positive: bool) -> float:
+    """A setting in seconds: a finite number, positive (or ``>= 0`` when not ``positive``).
+
+    Anything else is a :class:`~commercekit.errors.ConfigurationError` naming ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigurationError(f"{name} is a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ConfigurationError(f"{name} must be {'positive' if positive else '>= 0'}: {value}")
+    return float(value)
+
+
+def full_jitter_delay(
+    attempt: int,
+    retry_after: float | None,
+    *,
+    backoff: float,
+    max_backoff: float,
+    random: Callable[[], float],
+) -> float:
+    """The pause after failed attempt ``attempt`` (1-based): capped exponential, full jitter.
+
+    ``random() x min(max_backoff, backoff x 2 ** (attempt - 1))``; a server's ``Retry-After``
+    wins, capped at ``max_backoff``.
+
+    >>> full_jitter_delay(3, None, backoff=0.5, max_backoff=4.0, random=lambda: 1.0)
+    2.0
+    >>> full_jitter_delay(1, 30.0, backoff=0.5, max_backoff=4.0, random=lambda: 1.0)
+    4.0
+    """
+    if retry_after is not None:
+        return min(retry_after, max_backoff)
+    # The exponent is capped so that no attempt count overflows.
+    return random() * min(max_backoff, math.ldexp(backoff, min(attempt - 1, 64)))
