@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Final, NoReturn
@@ -18,6 +19,7 @@ from commercekit.errors import ConfigurationError
 
 __all__ = [
     "SHOWN",
+    "check_client_settings",
     "decode_json",
     "encode_json",
     "full_jitter_delay",
@@ -96,6 +98,27 @@ def seconds(value: object, name: str, *, positive: bool) -> float:
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         raise ConfigurationError(f"{name} must be {'positive' if positive else '>= 0'}: {value}")
     return float(value)
+
+
+def check_client_settings(
+    key: object,
+    *,
+    what: str,
+    max_attempts: object,
+    sleep: object,
+    random: object,
+) -> None:
+    """Refuse an adapter's settings that cannot work, as :class:`ConfigurationError`.
+
+    ``key`` (named ``what`` in the message, never shown) must be printable ASCII without
+    spaces, ``max_attempts`` a whole number >= 1, ``sleep`` and ``random`` callables.
+    """
+    if not isinstance(key, str) or not re.fullmatch(r"[\x21-\x7e]+", key):
+        raise ConfigurationError(f"{what} is printable ASCII without spaces")
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        raise ConfigurationError(f"max_attempts is a whole number >= 1, got {max_attempts!r}")
+    if not callable(sleep) or not callable(random):
+        raise ConfigurationError("sleep and random must be callables")
 
 
 def full_jitter_delay(

@@ -41,6 +41,7 @@ from commercekit.errors import (
     TaxUnavailableError,
 )
 from commercekit.gateways.http import (
+    check_client_settings,
     decode_json,
     encode_json,
     full_jitter_delay,
@@ -170,14 +171,15 @@ class TaxJarConnection:
         sleep: Callable[[float], object],
         random: Callable[[], float],
     ) -> None:
-        if not isinstance(api_token, str) or not re.fullmatch(r"[\x21-\x7e]+", api_token):
-            raise ConfigurationError("the TaxJar API token is printable ASCII without spaces")
+        check_client_settings(
+            api_token,
+            what="the TaxJar API token",
+            max_attempts=max_attempts,
+            sleep=sleep,
+            random=random,
+        )
         if not isinstance(base_url, str) or not re.match(r"https?://[^/\s]+", base_url):
             raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ConfigurationError(f"max_attempts is a whole number >= 1, got {max_attempts!r}")
-        if not callable(sleep) or not callable(random):
-            raise ConfigurationError("sleep and random must be callables")
         self._token = api_token
         self.base_url = base_url.rstrip("/")
         self.timeout = seconds(timeout, "timeout", positive=True)

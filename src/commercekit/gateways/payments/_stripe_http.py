@@ -35,7 +35,7 @@ from urllib.parse import quote_plus
 import httpx
 
 from commercekit.errors import ConfigurationError
-from commercekit.gateways.http import seconds
+from commercekit.gateways.http import check_client_settings, seconds
 from commercekit.gateways.payments._stripe_errors import PROVIDER, StripeErrors, read_json
 from commercekit.rules import check_identifier
 
@@ -124,16 +124,17 @@ class StripeConnection:
         random: Callable[[], float],
         stripe_version: str,
     ) -> None:
-        if not isinstance(api_key, str) or not re.fullmatch(r"[\x21-\x7e]+", api_key):
-            raise ConfigurationError("the Stripe API key is printable ASCII without spaces")
+        check_client_settings(
+            api_key,
+            what="the Stripe API key",
+            max_attempts=max_attempts,
+            sleep=sleep,
+            random=random,
+        )
         if not isinstance(base_url, str) or not re.fullmatch(r"https?://[^/\s]+/?", base_url):
             raise ConfigurationError(f"base_url must be an http(s) origin, got {base_url!r}")
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ConfigurationError(f"max_attempts is a whole number >= 1, got {max_attempts!r}")
         if not isinstance(stripe_version, str) or not re.fullmatch(r"[\w.-]+", stripe_version):
             raise ConfigurationError(f"stripe_version is not an API version: {stripe_version!r}")
-        if not callable(sleep) or not callable(random):
-            raise ConfigurationError("sleep and random must be callables")
         if client is not None and not isinstance(client, httpx.Client):
             raise ConfigurationError("client must be an httpx.Client")
         self._key = api_key

@@ -39,6 +39,7 @@ from commercekit.errors import (
     OutcomeUnknownError,
 )
 from commercekit.gateways.http import (
+    check_client_settings,
     encode_json,
     full_jitter_delay,
     read_json,
@@ -116,14 +117,15 @@ class EasyPostConnection:
         sleep: Callable[[float], object],
         random: Callable[[], float],
     ) -> None:
-        if not isinstance(api_key, str) or not re.fullmatch(r"[\x21-\x7e]+", api_key):
-            raise ConfigurationError("the EasyPost API key is printable ASCII without spaces")
+        check_client_settings(
+            api_key,
+            what="the EasyPost API key",
+            max_attempts=max_attempts,
+            sleep=sleep,
+            random=random,
+        )
         if not isinstance(base_url, str) or not re.fullmatch(r"https?://[^/\s]+/?", base_url):
             raise ConfigurationError(f"base_url must be an http(s) origin, got {base_url!r}")
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ConfigurationError(f"max_attempts is a whole number >= 1, got {max_attempts!r}")
-        if not callable(sleep) or not callable(random):
-            raise ConfigurationError("sleep and random must be callables")
         if client is not None and not isinstance(client, httpx.Client):
             raise ConfigurationError("client must be an httpx.Client")
         self._key = api_key
