@@ -43,6 +43,7 @@ doctest_global_setup = "\n".join(
         "from commercekit.units import *",
         "from commercekit.shipping import *",
         "from commercekit.gateways.shipping import *",
+        "from commercekit.gateways.http import *",
         "from commercekit.values import *",
         "import attrs",
     ]
