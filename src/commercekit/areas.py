@@ -8,13 +8,14 @@ own tables (aggregates, idempotency records, the outbox) come first in every sto
 
 >>> from commercekit.areas import BUILTIN_AREAS
 >>> [area.name for area in BUILTIN_AREAS]
-['pricing', 'cart', 'inventory', 'tax', 'payments']
+['pricing', 'cart', 'inventory', 'tax', 'payments', 'orders']
 """
 
 from __future__ import annotations
 
 from commercekit.cart import CART_AREA
 from commercekit.inventory import INVENTORY_AREA
+from commercekit.orders import ORDERS_AREA
 from commercekit.payments import PAYMENTS_AREA
 from commercekit.ports import Area
 from commercekit.pricing import PRICING_AREA
@@ -28,4 +29,5 @@ BUILTIN_AREAS: tuple[Area, ...] = (
     INVENTORY_AREA,
     TAX_AREA,
     PAYMENTS_AREA,
+    ORDERS_AREA,
 )
