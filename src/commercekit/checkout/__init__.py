@@ -12,7 +12,7 @@ from commercekit.checkout._record import (
     CheckoutResult,
     CheckoutState,
     CheckoutTender,
-    Tender,
+    PayWith,
 )
 from commercekit.checkout._service import CheckoutService
 
@@ -23,5 +23,5 @@ __all__ = [
     "CheckoutService",
     "CheckoutState",
     "CheckoutTender",
-    "Tender",
+    "PayWith",
 ]

@@ -22,7 +22,7 @@ from commercekit.clock import ensure_utc
 from commercekit.errors import ValidationError
 from commercekit.money import Money
 from commercekit.orders import Order
-from commercekit.payments import NextAction
+from commercekit.payments import NextAction, Tender
 from commercekit.ports import AggregateKind
 from commercekit.rules import check_identifier
 
@@ -32,7 +32,7 @@ __all__ = [
     "CheckoutResult",
     "CheckoutState",
     "CheckoutTender",
-    "Tender",
+    "PayWith",
     "request_hash",
 ]
 
@@ -70,19 +70,34 @@ def _token(value: object) -> str:
     return check_identifier(value, name="payment token")
 
 
+def _optional_name(value: object) -> str | None:
+    return None if value is None else check_identifier(value, name="tender name")
+
+
 @attrs.frozen
-class Tender:
-    """How the customer pays part of an order: a gateway, a token, and how much.
+class PayWith:
+    """One way the customer pays: a gateway, its token, and the most it may take.
 
     ``method`` is a gateway name of the :class:`~commercekit.payments.PaymentService`;
     ``token`` what that gateway charges (a Stripe PaymentMethod id, a fake token, a gift
-    card's :meth:`~commercekit.payments.StoreCreditGateway.card_token`). ``amount``
-    ``None`` pays what the other tenders leave; at most one tender may leave it out.
+    card's :meth:`~commercekit.payments.StoreCreditGateway.card_token`). ``limit`` caps what
+    it pays (a gift card's available balance); ``None`` lets it pay the rest. ``credit`` marks
+    store credit and gift cards, which are refunded last (see
+    :class:`~commercekit.payments.RefundOrder`). ``name`` tells two sources of one method
+    apart (two gift cards); it defaults to the method. The split follows
+    :func:`~commercekit.payments.plan_split_tender`, in the order given.
     """
 
     method: str = attrs.field(converter=_method)
     token: str = attrs.field(converter=_token)
-    amount: Money | None = None
+    limit: Money | None = None
+    credit: bool = False
+    name: str | None = attrs.field(default=None, converter=_optional_name)
+
+    @property
+    def tender(self) -> Tender:
+        """The source as a :class:`~commercekit.payments.Tender` of a split-tender plan."""
+        return Tender(self.name or self.method, self.limit, self.credit)
 
 
 @attrs.frozen
@@ -93,6 +108,7 @@ class CheckoutTender:
     method: str
     token: str
     amount_minor: int
+    credit: bool = False
 
 
 @attrs.frozen
@@ -167,7 +183,7 @@ class CheckoutResult:
 
 def request_hash(
     cart: Cart,
-    tenders: Sequence[Tender],
+    tenders: Sequence[PayWith],
     shipping: object,
     customer: object,
 ) -> str:
@@ -181,7 +197,8 @@ def request_hash(
         "coupons": sorted(cart.coupons),
         "customer": cart.customer_id,
         "tenders": [
-            (t.method, t.token, None if t.amount is None else str(t.amount)) for t in tenders
+            (t.method, t.token, None if t.limit is None else str(t.limit), t.credit, t.name)
+            for t in tenders
         ],
         "shipping": repr(shipping),
         "buyer": repr(customer),

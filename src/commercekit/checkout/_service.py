@@ -21,6 +21,7 @@ undone. After step 5 the order stands: a capture that fails moves it to *payment
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -36,7 +37,7 @@ from commercekit.checkout._record import (
     CheckoutResult,
     CheckoutState,
     CheckoutTender,
-    Tender,
+    PayWith,
     request_hash,
 )
 from commercekit.errors import (
@@ -58,7 +59,7 @@ from commercekit.inventory import (
     ReservationLine,
     ReservationStatus,
 )
-from commercekit.money import from_minor_units, to_minor_units
+from commercekit.money import Money, from_minor_units, to_minor_units
 from commercekit.orders import (
     ORDER_KIND,
     CaptureMode,
@@ -68,7 +69,7 @@ from commercekit.orders import (
     order_event,
 )
 from commercekit.orders._events import order_tax_event
-from commercekit.payments import Payment, PaymentStatus
+from commercekit.payments import Payment, PaymentStatus, plan_split_tender
 from commercekit.ports import ORDER_NUMBERS, OUTBOX, TransactionPort
 from commercekit.pricing import Customer
 from commercekit.rules import check_identifier
@@ -148,7 +149,7 @@ class CheckoutService:
         cart: Cart | str,
         *,
         key: str,
-        tenders: Sequence[Tender] = (),
+        tenders: Sequence[PayWith] = (),
         customer: Customer | None = None,
         shipping: ShippingRate | None = None,
         accept_price_changes: bool = False,
@@ -156,8 +157,9 @@ class CheckoutService:
     ) -> CheckoutResult:
         """Turn ``cart`` (a cart or its id) into an order, once per ``key``.
 
-        ``tenders`` pay the total in the order given (store credit first, then a card, say);
-        a zero total needs none. ``shipping`` is the :class:`~commercekit.cart.ShippingRate`
+        ``tenders`` pay the total in the order given (a gift card up to its balance, then a
+        card for the rest, say; :func:`~commercekit.payments.plan_split_tender`); a zero
+        total needs none. ``shipping`` is the :class:`~commercekit.cart.ShippingRate`
         the customer chose. Returns a :class:`~commercekit.checkout.CheckoutResult`: the order
         (*completed*), or *awaiting_action* with what the customer must do; call again with
         the same key once they have (or let the webhook and :meth:`resume` do it).
@@ -200,7 +202,7 @@ class CheckoutService:
                 why,
                 promotion_id=first.promotion_id,
             )
-        fixed = _tenders(key, tenders, breakdown.grand_total_minor, breakdown.currency)
+        fixed = _tenders(key, tenders, breakdown.grand_total)
         record = Checkout(
             id=key,
             request_hash=digest,
@@ -395,10 +397,9 @@ class CheckoutService:
     def _extend(self, record: Checkout) -> None:
         reservation = self.inventory.by_key(record.reservation_key)
         if reservation is not None and reservation.status is ReservationStatus.ACTIVE:
-            try:
+            # Already expired: the commit takes the stock again or refuses clearly.
+            with contextlib.suppress(CommerceError):
                 self.inventory.extend(reservation, self.action_ttl)
-            except CommerceError:
-                pass  # already expired: the commit takes the stock again or refuses clearly
 
     def _place(self, record: Checkout) -> Checkout:
         self._step("before_place")
@@ -449,7 +450,8 @@ class CheckoutService:
             customer_id=record.customer_id,
             breakdown=record.breakdown,
             payments=tuple(
-                OrderPayment(t.payment_id, t.method, t.amount_minor) for t in record.tenders
+                OrderPayment(t.payment_id, t.method, t.amount_minor, credit=t.credit)
+                for t in record.tenders
             ),
             at=tx.now(),
             reservation_id=None if reservation is None else reservation.id,
@@ -566,37 +568,21 @@ class CheckoutService:
         return self._run(record, None)
 
 
-def _tenders(
-    key: str, tenders: Sequence[Tender], total_minor: int, currency: object
-) -> tuple[CheckoutTender, ...]:
-    """The tenders with their payment ids and exact amounts; they must pay ``total_minor``."""
-    if total_minor == 0:
+def _tenders(key: str, tenders: Sequence[PayWith], total: Money) -> tuple[CheckoutTender, ...]:
+    """The tenders with their payment ids and exact shares of ``total``."""
+    if to_minor_units(total) == 0:
         return ()
     if not tenders:
-        raise PaymentAmountError(f"the order costs {total_minor} minor units: add a tender")
-    open_ended = [t for t in tenders if t.amount is None]
-    if len(open_ended) > 1:
-        raise PaymentAmountError("at most one tender may leave its amount out")
-    fixed: list[int | None] = []
-    for tender in tenders:
-        if tender.amount is None:
-            fixed.append(None)
-            continue
-        if tender.amount.currency != currency:
-            raise PaymentAmountError(
-                f"a tender in {tender.amount.currency.code} for an order in {currency}"
-            )
-        minor = to_minor_units(tender.amount)
-        if minor <= 0:
-            raise PaymentAmountError(f"a tender pays a positive amount, not {tender.amount}")
-        fixed.append(minor)
-    given = sum(m for m in fixed if m is not None)
-    rest = total_minor - given
-    if (open_ended and rest <= 0) or (not open_ended and rest != 0):
-        raise PaymentAmountError(
-            f"the tenders pay {given} minor units of an order costing {total_minor}"
-        )
+        raise PaymentAmountError(f"the order costs {total}: pay it with at least one tender")
+    sources = {source.tender.name: source for source in tenders}
+    shares = plan_split_tender(total, [source.tender for source in tenders])
     return tuple(
-        CheckoutTender(f"{key}-p{i}", t.method, t.token, rest if m is None else m)
-        for i, (t, m) in enumerate(zip(tenders, fixed, strict=True), start=1)
+        CheckoutTender(
+            f"{key}-{share.name}",
+            sources[share.name].method,
+            sources[share.name].token,
+            to_minor_units(share.amount),
+            share.credit,
+        )
+        for share in shares
     )

@@ -111,6 +111,8 @@ class OrderPayment:
     refunded_minor: int = 0
     #: Whether the authorization was released (a cancelled order).
     voided: bool = False
+    #: Whether it is store credit or a gift card (refunded last by default).
+    credit: bool = False
 
 
 @attrs.frozen

@@ -10,8 +10,8 @@ Shipping and cash rounding follow the goods: after refunds worth ``v`` of the li
 ``floor(shipping * v / V)`` of the shipping has been given back (by units when the lines
 cost nothing). So refunding every line gives back exactly what was captured.
 
-Tenders give back in the reverse of the order they were charged in: a card charged after
-store credit is refunded first, and store credit last.
+The money goes back over the tenders by :func:`~commercekit.payments.plan_split_refund`:
+by default cards first and store credit and gift cards last.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from datetime import datetime
 from fractions import Fraction
 
 from commercekit.errors import InvalidQuantityError, StateTransitionError
+from commercekit.money import from_minor_units, to_minor_units
 from commercekit.orders._order import Order, Quantity, Refund, RefundLine
+from commercekit.payments import RefundOrder, TenderShare, plan_split_refund
 
 __all__ = ["plan_refund", "refund_schedule", "split_across_tenders"]
 
@@ -60,6 +62,7 @@ def plan_refund(
     id: str,
     at: datetime,
     reason: str | None = None,
+    refund_order: RefundOrder = RefundOrder.CREDIT_LAST,
 ) -> Refund:
     """The refund of ``quantities`` (units by line id) of ``order``, split across its tenders.
 
@@ -111,24 +114,36 @@ def plan_refund(
         shipping_tax_minor=part(ship_tax),
         rounding_minor=part(rounding),
         amount_minor=amount,
-        tenders=split_across_tenders(order, amount),
+        tenders=split_across_tenders(order, amount, refund_order),
         at=at,
         reason=reason,
     )
 
 
-def split_across_tenders(order: Order, amount_minor: int) -> tuple[tuple[str, int], ...]:
-    """``amount_minor`` taken from the tenders' captured money, last charged first."""
-    left = amount_minor
-    parts: list[tuple[str, int]] = []
-    for tender in reversed(order.payments):
-        take = min(left, tender.captured_minor - tender.refunded_minor)
-        if take > 0:
-            parts.append((tender.payment_id, take))
-            left -= take
-    if left > 0:
-        raise StateTransitionError(
-            f"order {order.number} has {amount_minor - left} minor units captured and not "
-            f"refunded, not {amount_minor}: capture first, or cancel the order"
+def split_across_tenders(
+    order: Order, amount_minor: int, refund_order: RefundOrder = RefundOrder.CREDIT_LAST
+) -> tuple[tuple[str, int], ...]:
+    """``amount_minor`` over the tenders' captured money, by payment id.
+
+    The split is :func:`~commercekit.payments.plan_split_refund`'s, in ``refund_order``
+    (cards first and store credit last, by default).
+    """
+    if amount_minor <= 0:
+        return ()
+    paid = [
+        TenderShare(
+            tender.payment_id,
+            from_minor_units(tender.captured_minor - tender.refunded_minor, order.currency),
+            tender.credit,
         )
-    return tuple(parts)
+        for tender in order.payments
+        if tender.captured_minor > tender.refunded_minor
+    ]
+    wanted = from_minor_units(amount_minor, order.currency)
+    if sum(to_minor_units(share.amount) for share in paid) < amount_minor:
+        raise StateTransitionError(
+            f"order {order.number} has less than {wanted} captured and not refunded: "
+            "capture first, or cancel the order"
+        )
+    plan = plan_split_refund(wanted, paid, order=refund_order)
+    return tuple((share.name, to_minor_units(share.amount)) for share in plan)

@@ -35,7 +35,7 @@ from commercekit.orders._order import (
     Refund,
 )
 from commercekit.orders._refunds import plan_refund
-from commercekit.payments import Payment, PaymentService, PaymentStatus
+from commercekit.payments import Payment, PaymentService, PaymentStatus, RefundOrder
 from commercekit.ports import OUTBOX, AggregateKind, StorePort, TransactionPort
 from commercekit.rules import check_identifier
 from commercekit.shipping import ShippingGateway, ShippingQuote, Tracking
@@ -86,7 +86,9 @@ class OrderService:
     ``payments`` captures, voids and refunds; ``inventory`` (optional) puts returned and
     cancelled units back on hand; ``carts`` (optional) gives promotion uses back on
     cancellation, with the promotions the orders were priced with; ``shipping`` (optional)
-    buys labels and tracks parcels. Every method must be called outside a store transaction.
+    buys labels and tracks parcels. ``refund_order`` says which tenders of a split payment
+    are refunded first (cards before store credit by default). Every method must be called
+    outside a store transaction.
     """
 
     def __init__(
@@ -98,6 +100,7 @@ class OrderService:
         carts: CartService | None = None,
         shipping: ShippingGateway | None = None,
         capture: CaptureMode = CaptureMode.IMMEDIATE,
+        refund_order: RefundOrder = RefundOrder.CREDIT_LAST,
     ) -> None:
         self.store = store
         self.payments = payments
@@ -105,6 +108,7 @@ class OrderService:
         self.carts = carts
         self.shipping = shipping
         self.capture_mode = CaptureMode(capture)
+        self.refund_order = RefundOrder(refund_order)
 
     # -- reading -------------------------------------------------------------------------------
 
