@@ -502,6 +502,7 @@ class CheckoutService:
                 continue
             if payment.pending is not None:
                 payment = self.payments.recover(tender.payment_id, older_than=timedelta(0))
+            payment = self.payments.expire_authorization(tender.payment_id)
             if payment.status in _HELD:
                 self.payments.void(tender.payment_id)
                 undone.append(f"voided payment {tender.payment_id}")

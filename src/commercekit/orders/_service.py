@@ -448,7 +448,8 @@ class OrderService:
             order = self.refund(order.id, left, key="cancel", reason="cancelled")
         for tender in order.payments:
             if tender.captured_minor == 0:
-                payment = self.payments.get(tender.payment_id)
+                # A lapsed hold is recorded as expired first: there is nothing left to void.
+                payment = self.payments.expire_authorization(tender.payment_id)
                 if payment.status in _VOIDABLE:
                     self.payments.void(tender.payment_id)
 

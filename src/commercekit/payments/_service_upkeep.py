@@ -161,6 +161,22 @@ class Upkeep(ServiceBase):
                 expired.append(done)
         return expired
 
+    def expire_authorization(self, payment_id: str) -> Payment:
+        """Mark one payment expired if its hold has lapsed (by the store's clock); return it.
+
+        A payment whose hold has not lapsed, or that is not authorized, is returned as it is.
+        """
+        payment_id = check_identifier(payment_id, name="payment id")
+        moment = self.store.clock.now()
+
+        def work(tx: TransactionPort) -> Payment:
+            payment = tx.aggregates(PAYMENT_KIND).get(payment_id)
+            if not _lapsed(payment, moment):
+                return payment
+            return store_payment(tx, payment, payment.record_expiry(moment))
+
+        return self._transact(work)
+
 
 def _lapsed(payment: Payment, moment: datetime) -> bool:
     until = payment.authorized_until
