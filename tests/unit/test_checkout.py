@@ -15,7 +15,7 @@ import pytest
 
 from commercekit import Money, errors
 from commercekit.address import Address
-from commercekit.cart import Cart, CartService, ShippingRate
+from commercekit.cart import Cart, CartService
 from commercekit.checkout import CheckoutService, CheckoutState, PayWith
 from commercekit.clock import ManualClock
 from commercekit.gateways.payments import (
@@ -335,7 +335,7 @@ def test_usage_taken_meanwhile_fails_the_place_step_and_voids(shop: Shop) -> Non
             with shop.store.transaction() as tx:
                 assert tx.repository(PROMOTION_USAGE).consume("ten", customer_id=None, limit=1)
 
-    shop.checkout._observer = race  # noqa: SLF001 - the test's own observer
+    shop.checkout.observer = race
     with pytest.raises(errors.CheckoutFailedError) as raised:
         shop.checkout.place_order("c1", key="k1", tenders=CARD)
     assert (raised.value.step, raised.value.cause) == ("place", "CouponError")
@@ -347,7 +347,7 @@ def test_usage_taken_meanwhile_fails_the_place_step_and_voids(shop: Shop) -> Non
     assert shop.available("MUG") == 10
     # The order number was not spent: the next order is still 1001.
     shop.cart("c2", ("MUG", 1))
-    shop.checkout._observer = None  # noqa: SLF001
+    shop.checkout.observer = None
     placed = shop.checkout.place_order("c2", key="k2", tenders=CARD).order
     assert placed is not None and placed.number == "1001"
 
@@ -359,7 +359,7 @@ def test_an_expired_reservation_is_taken_again_or_refused_clearly(shop: Shop) ->
         if step == "before_place":
             shop.clock.advance(timedelta(hours=1))
 
-    shop.checkout._observer = late  # noqa: SLF001
+    shop.checkout.observer = late
     order = shop.checkout.place_order("c1", key="k1", tenders=CARD).order
     assert order is not None and order.status is OrderStatus.PAID
     assert shop.available("TEE") == 1
@@ -372,7 +372,7 @@ def test_an_expired_reservation_is_taken_again_or_refused_clearly(shop: Shop) ->
             shop.inventory.sweep()
             shop.inventory.sell("TEE", "main", 1)
 
-    shop.checkout._observer = sold_meanwhile  # noqa: SLF001
+    shop.checkout.observer = sold_meanwhile
     with pytest.raises(errors.CheckoutFailedError) as raised:
         shop.checkout.place_order("c2", key="k2", tenders=CARD)
     assert (raised.value.step, raised.value.cause) == ("place", "ReservationError")

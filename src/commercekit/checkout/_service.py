@@ -136,11 +136,12 @@ class CheckoutService:
         self.numbers = check_identifier(numbers, name="order number sequence")
         self.first_number = first_number
         self.number_prefix = number_prefix
-        self._observer = observer
+        #: Called with each step's name (see the class docs); may be replaced at any time.
+        self.observer = observer
 
     def _step(self, name: str) -> None:
-        if self._observer is not None:
-            self._observer(name)
+        if self.observer is not None:
+            self.observer(name)
 
     # -- the entry point -----------------------------------------------------------------------
 
