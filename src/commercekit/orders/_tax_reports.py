@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 
-from commercekit.errors import NotFoundError
+from commercekit.errors import NotFoundError, ValidationError
 from commercekit.orders._order import Order, Refund
-from commercekit.ports import AggregateKind, StorePort, TaxReporter
+from commercekit.orders._service import ORDER_KIND
+from commercekit.ports import StorePort, TaxReporter
 from commercekit.records import OutboxEvent
 from commercekit.tax import TaxTransaction, TaxTransactionLine, TransactionKind, per_unit
 
@@ -95,20 +96,21 @@ class TaxReportHandler:
     :class:`~commercekit.tax.TaxJarReporter` treats a duplicate as done.
     """
 
-    def __init__(
-        self, store: StorePort, reporter: TaxReporter, orders: AggregateKind[Order]
-    ) -> None:
+    def __init__(self, store: StorePort, reporter: TaxReporter) -> None:
         self.store = store
         self.reporter = reporter
-        self._kind = orders
 
     def __call__(self, event: OutboxEvent) -> None:
-        """Report the order or refund ``event`` names."""
+        """Report the order or refund ``event`` names (another topic is a ValidationError)."""
+        if event.topic not in ("tax.order", "tax.refund"):
+            raise ValidationError(f"TaxReportHandler reports tax.* events, not {event.topic!r}")
         payload = json.loads(event.payload)
         with self.store.transaction(readonly=True) as tx:
-            order = tx.aggregates(self._kind).get(payload["order"])
+            order = tx.aggregates(ORDER_KIND).get(payload["order"])
         if event.topic == "tax.order":
             self.reporter.report_order(order_tax_transaction(order))
-        elif event.topic == "tax.refund":
-            refund = next(r for r in order.refunds if r.id == payload["refund"])
-            self.reporter.report_refund(refund_tax_transaction(order, refund))
+            return
+        refund = next((r for r in order.refunds if r.id == payload["refund"]), None)
+        if refund is None:
+            raise NotFoundError(f"order {order.number} has no refund {payload['refund']!r}")
+        self.reporter.report_refund(refund_tax_transaction(order, refund))
