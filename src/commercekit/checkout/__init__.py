@@ -13,6 +13,7 @@ from commercekit.checkout._record import (
     CheckoutState,
     CheckoutTender,
     PayWith,
+    ShippingChoice,
 )
 from commercekit.checkout._service import CheckoutService
 
@@ -24,4 +25,5 @@ __all__ = [
     "CheckoutState",
     "CheckoutTender",
     "PayWith",
+    "ShippingChoice",
 ]

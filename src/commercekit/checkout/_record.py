@@ -17,7 +17,7 @@ from datetime import datetime
 import attrs
 
 from commercekit.address import Address
-from commercekit.cart import Breakdown, Cart
+from commercekit.cart import Breakdown, Cart, ShippingRate
 from commercekit.clock import ensure_utc
 from commercekit.errors import ValidationError
 from commercekit.money import Money
@@ -25,6 +25,7 @@ from commercekit.orders import Order
 from commercekit.payments import NextAction, Tender
 from commercekit.ports import AggregateKind
 from commercekit.rules import check_identifier
+from commercekit.shipping import RequoteCheck, ShippingQuote, ShippingRequest
 
 __all__ = [
     "CHECKOUT_KIND",
@@ -33,6 +34,7 @@ __all__ = [
     "CheckoutState",
     "CheckoutTender",
     "PayWith",
+    "ShippingChoice",
     "request_hash",
 ]
 
@@ -119,8 +121,8 @@ class Checkout:
     id: str
     #: The digest of what was asked: the same key with another request is refused.
     request_hash: str
-    #: The cart checked out.
-    cart_id: str
+    #: The cart checked out, as it was.
+    cart: Cart
     #: The cart's customer, or ``None`` for a guest.
     customer_id: str | None
     #: How far it got.
@@ -133,6 +135,8 @@ class Checkout:
     tenders: tuple[CheckoutTender, ...]
     #: The reservation key (the stock held for it).
     reservation_key: str
+    #: Stock units per stocked SKU, for each cart line (variants and packs resolved).
+    line_stock: dict[str, dict[str, int]]
     #: Until when the caller working on it holds it; a recovery pass waits until then.
     owner_until: datetime = attrs.field(converter=ensure_utc)
     #: The order, once placed.
@@ -145,6 +149,12 @@ class Checkout:
     failed_step: str | None = None
     #: What was given back when it failed.
     undone: tuple[str, ...] = ()
+    #: The shipping chosen, as quoted (``None`` without a quote).
+    shipping_quote: ShippingQuote | None = None
+    #: The request the quote answered (what the reservation's split is compared with).
+    shipping_request: ShippingRequest | None = None
+    #: How the reservation's shipments differed from the quoted ones, if they did.
+    requote: RequoteCheck | None = None
     #: The store's optimistic version.
     version: int = 0
 
@@ -166,6 +176,27 @@ CHECKOUT_KIND: AggregateKind[Checkout] = AggregateKind(
 
 
 @attrs.frozen
+class ShippingChoice:
+    """The shipping the customer chose: a quote and the request it answered.
+
+    ``request`` is the :class:`~commercekit.shipping.ShippingRequest` the quote was made for
+    (from :meth:`~commercekit.inventory.InventoryService.preview_allocation`); the checkout
+    compares it with the split its reservation made and quotes again when they differ
+    (:func:`~commercekit.shipping.requote_needed`). ``tax_category`` is shipping's tax
+    category, as for :class:`~commercekit.cart.ShippingRate`.
+    """
+
+    quote: ShippingQuote
+    request: ShippingRequest
+    tax_category: str | None = None
+
+    @property
+    def rate(self) -> ShippingRate:
+        """The quote as the cart's shipping rate."""
+        return ShippingRate(self.quote.method, self.quote.amount, self.tax_category)
+
+
+@attrs.frozen
 class CheckoutResult:
     """What :meth:`~commercekit.checkout.CheckoutService.place_order` returns."""
 
@@ -179,6 +210,9 @@ class CheckoutResult:
     next_action: NextAction | None = None
     #: The payment waiting for the customer.
     action_payment_id: str | None = None
+    #: How the reservation's shipments differed from the quote (shipping was quoted again
+    #: at the same price), or ``None`` when they did not.
+    requote: RequoteCheck | None = None
 
 
 def request_hash(

@@ -38,6 +38,7 @@ from commercekit.checkout._record import (
     CheckoutState,
     CheckoutTender,
     PayWith,
+    ShippingChoice,
     request_hash,
 )
 from commercekit.errors import (
@@ -48,9 +49,11 @@ from commercekit.errors import (
     CouponError,
     EmptyCartError,
     IdempotencyConflictError,
+    MethodRefusedError,
     NotFoundError,
     PaymentAmountError,
     PriceChangedError,
+    ShippingError,
     ValidationError,
 )
 from commercekit.inventory import (
@@ -58,6 +61,8 @@ from commercekit.inventory import (
     Reservation,
     ReservationLine,
     ReservationStatus,
+    stock_sku,
+    stock_units,
 )
 from commercekit.money import Money, from_minor_units, to_minor_units
 from commercekit.orders import (
@@ -67,12 +72,13 @@ from commercekit.orders import (
     OrderPayment,
     OrderService,
     order_event,
+    order_tax_event,
 )
-from commercekit.orders._events import order_tax_event
 from commercekit.payments import Payment, PaymentStatus, plan_split_tender
-from commercekit.ports import ORDER_NUMBERS, OUTBOX, TransactionPort
+from commercekit.ports import ORDER_NUMBERS, OUTBOX, RateProvider, TransactionPort
 from commercekit.pricing import Customer
 from commercekit.rules import check_identifier
+from commercekit.shipping import requote_needed, shipping_request
 
 __all__ = ["CheckoutService"]
 
@@ -102,6 +108,10 @@ class CheckoutService:
     first to finish (seconds). ``numbers`` names the order number sequence and ``first_number``
     is its start; ``number_prefix`` comes before every number (``"WEB-"``).
 
+    ``rates`` (a :class:`~commercekit.ports.RateProvider`, optional) quotes shipping again
+    when the reservation splits a cart across locations differently from the quote the
+    customer chose (see :class:`~commercekit.checkout.ShippingChoice`).
+
     ``observer``, if given, is called with the name of each step as it is reached
     (``"before_reserve"``, ``"after_reserve"``, ``"before_authorize"``,
     ``"after_authorize"``, ``"before_place"``, ``"after_place"``, ``"before_capture"``,
@@ -120,6 +130,7 @@ class CheckoutService:
         first_number: int = 1001,
         number_prefix: str = "",
         observer: Callable[[str], None] | None = None,
+        rates: RateProvider | None = None,
     ) -> None:
         if orders.inventory is None:
             raise ValidationError("a checkout needs an OrderService with an InventoryService")
@@ -136,6 +147,8 @@ class CheckoutService:
         self.numbers = check_identifier(numbers, name="order number sequence")
         self.first_number = first_number
         self.number_prefix = number_prefix
+        #: Quotes shipping again when a reservation splits differently from the quote.
+        self.rates = rates
         #: Called with each step's name (see the class docs); may be replaced at any time.
         self.observer = observer
 
@@ -152,7 +165,7 @@ class CheckoutService:
         key: str,
         tenders: Sequence[PayWith] = (),
         customer: Customer | None = None,
-        shipping: ShippingRate | None = None,
+        shipping: ShippingRate | ShippingChoice | None = None,
         accept_price_changes: bool = False,
         return_url: str | None = None,
     ) -> CheckoutResult:
@@ -160,9 +173,14 @@ class CheckoutService:
 
         ``tenders`` pay the total in the order given (a gift card up to its balance, then a
         card for the rest, say; :func:`~commercekit.payments.plan_split_tender`); a zero
-        total needs none. ``shipping`` is the :class:`~commercekit.cart.ShippingRate`
-        the customer chose. Returns a :class:`~commercekit.checkout.CheckoutResult`: the order
-        (*completed*), or *awaiting_action* with what the customer must do; call again with
+        total needs none. ``shipping`` is the :class:`~commercekit.cart.ShippingRate` the
+        customer chose, or a :class:`~commercekit.checkout.ShippingChoice` (a carrier or
+        table quote and its request): then, once stock is reserved, a different split across
+        locations is quoted again; the same price goes on (``result.requote`` says what
+        changed), another price or a method no longer offered fails the checkout.
+
+        Returns a :class:`~commercekit.checkout.CheckoutResult`: the order (*completed*),
+        or *awaiting_action* with what the customer must do; call again with
         the same key once they have (or let the webhook and :meth:`resume` do it).
 
         The same key and request return the same result, from any process, at any time; the
@@ -184,7 +202,9 @@ class CheckoutService:
         existing = self._find(key)
         if existing is not None:
             return self._continue(existing, digest)
-        priced = self.carts.price(cart, customer=customer, shipping=shipping)
+        choice = shipping if isinstance(shipping, ShippingChoice) else None
+        rate = shipping.rate if isinstance(shipping, ShippingChoice) else shipping
+        priced = self.carts.price(cart, customer=customer, shipping=rate)
         breakdown = priced.breakdown
         changes = price_changes(cart, breakdown)
         if changes and not accept_price_changes:
@@ -207,14 +227,17 @@ class CheckoutService:
         record = Checkout(
             id=key,
             request_hash=digest,
-            cart_id=cart.id,
+            cart=cart,
             customer_id=cart.customer_id,
             state=_S.STARTED,
             breakdown=breakdown,
             ship_to=cart.shipping_address,
             tenders=fixed,
             reservation_key=f"checkout:{key}",
+            line_stock=self._line_stock(cart),
             owner_until=self.store.clock.now() + self.lease,
+            shipping_quote=None if choice is None else choice.quote,
+            shipping_request=None if choice is None else choice.request,
         )
         try:
             with self.store.transaction() as tx:
@@ -225,6 +248,17 @@ class CheckoutService:
                 raise
             return self._continue(found, digest)
         return self._run(record, return_url)
+
+    def _line_stock(self, cart: Cart) -> dict[str, dict[str, int]]:
+        """Stock units per stocked SKU of each line (variants and packs resolved)."""
+        entries = self.carts.catalog.get_entries(line.sku for line in cart.lines)
+        stock: dict[str, dict[str, int]] = {}
+        for line in cart.lines:
+            entry = entries[line.sku]
+            units = stock.setdefault(line.id, {})
+            sku = stock_sku(line, entry)
+            units[sku] = units.get(sku, 0) + stock_units(line, entry)
+        return stock
 
     def resume(self, key: str) -> CheckoutResult:
         """Go on with checkout ``key`` (after the customer's action, or from a webhook)."""
@@ -269,7 +303,9 @@ class CheckoutService:
         waiting = next(
             (t.payment_id for t in record.tenders if record.state is _S.AWAITING_ACTION), None
         )
-        return CheckoutResult(record.state, order, action_payment_id=waiting)
+        return CheckoutResult(
+            record.state, order, action_payment_id=waiting, requote=record.requote
+        )
 
     def _continue(self, record: Checkout, digest: str) -> CheckoutResult:
         """A call under a key already recorded: replay, resume, wait, or take over."""
@@ -305,6 +341,8 @@ class CheckoutService:
         try:
             if record.state is _S.STARTED:
                 record = self._reserve(record)
+            if record.state is _S.RESERVED:
+                record = self._requote(record)
             if record.state in (_S.RESERVED, _S.AUTHORIZING, _S.AWAITING_ACTION):
                 record, waiting = self._authorize(record, return_url)
                 if waiting is not None:
@@ -324,11 +362,7 @@ class CheckoutService:
         return self._result(record)
 
     def _reserve(self, record: Checkout) -> Checkout:
-        lines = [
-            (line.sku, line.quantity)
-            for line in record.breakdown.lines
-            if isinstance(line.quantity, int)
-        ]
+        lines = [(sku, units) for line in record.line_stock.values() for sku, units in line.items()]
         self._step("before_reserve")
         if lines:
             try:
@@ -337,6 +371,58 @@ class CheckoutService:
                 raise _Failed("reserve", exc) from exc
         self._step("after_reserve")
         return self._save(record, state=_S.RESERVED)
+
+    def _requote(self, record: Checkout) -> Checkout:
+        """Quote the shipping again if the reservation splits differently from the quote."""
+        quoted, request = record.shipping_quote, record.shipping_request
+        if quoted is None or request is None or record.requote is not None:
+            return record
+        reservation = self.inventory.by_key(record.reservation_key)
+        if reservation is None:
+            return record
+        skus = {sku for line in record.line_stock.values() for sku in line}
+        reserved = shipping_request(
+            record.cart,
+            self.carts.catalog,
+            reservation.lines,
+            locations=self.inventory.location_addresses(),
+            breakdown=record.breakdown,
+            bundles={sku: parts for sku in skus if (parts := self.inventory.bundle(sku))},
+        )
+        check = requote_needed(request, reserved)
+        if not check:
+            return record
+        if self.rates is None:
+            raise _Failed(
+                "shipping",
+                ShippingError(
+                    f"the stock ships differently from the quote ({check}) and this checkout"
+                    " has no rate provider to quote it again"
+                ),
+            )
+        try:
+            offered = [q for q in self.rates.quote(reserved) if q.method == quoted.method]
+        except CommerceError as exc:
+            raise _Failed("shipping", exc) from exc
+        if not offered:
+            raise _Failed(
+                "shipping",
+                MethodRefusedError(
+                    f"shipping method {quoted.method!r} is not offered for the stock as "
+                    "reserved: choose another"
+                ),
+            )
+        again = min(offered, key=lambda q: q.amount.amount)
+        if again.amount != quoted.amount:
+            raise _Failed(
+                "shipping",
+                PriceChangedError(
+                    f"shipping {quoted.method!r} costs {again.amount} for the stock as "
+                    f"reserved, not the {quoted.amount} quoted: show it and check out again",
+                    (),
+                ),
+            )
+        return self._save(record, requote=check, shipping_quote=again)
 
     def _authorize(
         self, record: Checkout, return_url: str | None
@@ -457,6 +543,7 @@ class CheckoutService:
             at=tx.now(),
             reservation_id=None if reservation is None else reservation.id,
             stock_lines=committed,
+            line_stock=record.line_stock,
             ship_to=record.ship_to,
         )
         return tx.aggregates(ORDER_KIND).add(order)

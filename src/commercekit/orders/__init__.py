@@ -10,7 +10,12 @@ the orders guide.
 from __future__ import annotations
 
 from commercekit.orders._area import ORDERS_AREA
-from commercekit.orders._events import ORDER_TOPICS, order_event
+from commercekit.orders._events import (
+    ORDER_TOPICS,
+    order_event,
+    order_tax_event,
+    refund_tax_event,
+)
 from commercekit.orders._order import (
     Fulfilment,
     FulfilmentState,
@@ -49,9 +54,11 @@ __all__ = [
     "RefundLine",
     "TaxReportHandler",
     "order_event",
+    "order_tax_event",
     "order_tax_transaction",
     "plan_refund",
     "refund_schedule",
+    "refund_tax_event",
     "refund_tax_transaction",
     "split_across_tenders",
 ]

@@ -36,6 +36,7 @@ def _structure_line(data: Any, _: type) -> OrderLine:
         fulfilled=_count(data.get("fulfilled", 0)),
         returned=_count(data.get("returned", 0)),
         refunded=_count(data.get("refunded", 0)),
+        stock={str(sku): int(units) for sku, units in data.get("stock", {}).items()},
     )
 
 

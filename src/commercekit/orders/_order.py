@@ -131,6 +131,8 @@ class OrderLine:
     returned: Quantity = 0
     #: How many have been refunded (returned or not).
     refunded: Quantity = 0
+    #: The stock units the whole line took, per stocked SKU (a variant, a pack's units).
+    stock: Mapping[str, int] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -338,6 +340,7 @@ class Order:
         reservation_id: str | None = None,
         stock_lines: tuple[ReservationLine, ...] = (),
         ship_to: Address | None = None,
+        line_stock: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Order:
         """A new order, *authorized* (or *zero_total* when there is nothing to pay).
 
@@ -356,7 +359,15 @@ class Order:
             checkout_key=checkout_key,
             customer_id=customer_id,
             breakdown=breakdown,
-            lines=tuple(OrderLine(ln.line_id, ln.sku, ln.quantity) for ln in breakdown.lines),
+            lines=tuple(
+                OrderLine(
+                    ln.line_id,
+                    ln.sku,
+                    ln.quantity,
+                    stock=dict((line_stock or {}).get(ln.line_id, {})),
+                )
+                for ln in breakdown.lines
+            ),
             payments=payments,
             payment=state,
             fulfilment=FulfilmentState.UNFULFILLED,

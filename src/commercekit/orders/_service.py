@@ -12,7 +12,9 @@ from __future__ import annotations
 import builtins
 import enum
 import logging
+import math
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -388,7 +390,11 @@ class OrderService:
                 history = (*back.history[:-1], attrs.evolve(back.history[-1], detail=marker))
                 back = attrs.evolve(back, history=history)
                 if restock:
-                    back = self._restock(tx, back, quantities, key)
+                    spans = {
+                        line_id: (back.line(line_id).returned - k, back.line(line_id).returned)
+                        for line_id, k in quantities.items()
+                    }
+                    back = self._restock(tx, back, spans, key)
                 return back
 
             order = self._change(
@@ -399,29 +405,43 @@ class OrderService:
         return order
 
     def _restock(
-        self, tx: TransactionPort, order: Order, quantities: Mapping[str, Quantity], key: str
+        self,
+        tx: TransactionPort,
+        order: Order,
+        spans: Mapping[str, tuple[Quantity, Quantity]],
+        key: str,
     ) -> Order:
-        """Put the units of ``quantities`` back where they were sold from (idempotent on key)."""
+        """Put back the stock of each line's items from ``start`` to ``end`` (idempotent on key).
+
+        ``spans`` maps a line id to ``(start, end)``: the items counted back before and after.
+        """
         if self.inventory is None:
             return order
         wanted: dict[str, int] = {}
-        for line_id, quantity in quantities.items():
-            if not isinstance(quantity, int):
-                continue  # a measured quantity (weight) is not a count of stock units
-            sku = order.line(line_id).sku
-            for component, per in (self.inventory.bundle(sku) or {sku: 1}).items():
-                wanted[component] = wanted.get(component, 0) + per * quantity
-        back = _take_back(order, wanted)
-        for line in back:
+        for line_id, (start, end) in spans.items():
+            line = order.line(line_id)
+            # Units of stock back, by the line's own schedule: after n of q items back,
+            # floor(units * n / q) are restocked, so returning all of them restocks all.
+            before = Fraction(start) / Fraction(line.quantity)
+            after = Fraction(end) / Fraction(line.quantity)
+            stock = line.stock or (
+                {line.sku: line.quantity} if isinstance(line.quantity, int) else {}
+            )
+            for sku, units in stock.items():
+                due = math.floor(units * after) - math.floor(units * before)
+                for component, per in (self.inventory.bundle(sku) or {sku: 1}).items():
+                    wanted[component] = wanted.get(component, 0) + per * due
+        restocked = _take_back(order, wanted)
+        for row in restocked:
             self.inventory.record_return(
-                line.sku,
-                line.location,
-                line.quantity,
+                row.sku,
+                row.location,
+                row.quantity,
                 reason=f"order {order.number}",
                 reference=order.id,
-                key=f"{order.id}:{key}:{line.sku}:{line.location}",
+                key=f"{order.id}:{key}:{row.sku}:{row.location}",
             )
-        return order.record_restock(back)
+        return order.record_restock(restocked)
 
     # -- cancelling ----------------------------------------------------------------------------
 
@@ -458,7 +478,7 @@ class OrderService:
                 return o
             done = o.cancel(tx.now(), reason)
             if restock:
-                everything = {ln.line_id: ln.quantity for ln in o.lines}
+                everything = {ln.line_id: (0, ln.quantity) for ln in o.lines}
                 done = self._restock(tx, done, everything, "cancel")
             if self.carts is not None:
                 release_promotions(
