@@ -45,14 +45,14 @@ def placed(scenario: dict[str, Any], split: int) -> Order:
     )
 
 
-def pieces(draw: st.DrawFn, quantity: int | Decimal) -> list[int | Decimal]:
+def pieces(data: st.DataObject, quantity: int | Decimal) -> list[int | Decimal]:
     """``quantity`` cut into 1 to 3 positive pieces."""
     if isinstance(quantity, Decimal):
         units = int(quantity.scaleb(3))
-        cuts = sorted(draw(st.sets(st.integers(1, units - 1), max_size=2))) if units > 1 else []
+        cuts = sorted(data.draw(st.sets(st.integers(1, units - 1), max_size=2))) if units > 1 else []
         bounds = [0, *cuts, units]
         return [Decimal(b - a).scaleb(-3) for a, b in itertools.pairwise(bounds)]
-    cuts = sorted(draw(st.sets(st.integers(1, quantity - 1), max_size=2))) if quantity > 1 else []
+    cuts = sorted(data.draw(st.sets(st.integers(1, quantity - 1), max_size=2))) if quantity > 1 else []
     bounds = [0, *cuts, quantity]
     return [b - a for a, b in itertools.pairwise(bounds)]
 
@@ -67,7 +67,7 @@ def test_refunding_every_unit_gives_back_exactly_what_was_captured(
         return
     captured = sum(p.captured_minor for p in order.payments)
     steps: list[tuple[str, int | Decimal]] = [
-        (line.line_id, piece) for line in order.lines for piece in pieces(data.draw, line.quantity)
+        (line.line_id, piece) for line in order.lines for piece in pieces(data, line.quantity)
     ]
     steps = data.draw(st.permutations(steps))
     given_back = 0
@@ -91,9 +91,9 @@ def test_refunding_every_unit_gives_back_exactly_what_was_captured(
             per_line_tax[line.line_id] = per_line_tax.get(line.line_id, 0) + line.tax_minor
     assert given_back == order.breakdown.grand_total_minor == captured
     assert sum(p.refunded_minor for p in order.payments) == captured
-    for line in order.breakdown.lines:
-        assert per_line[line.line_id] == line.total_minor
-        assert per_line_tax[line.line_id] == line.tax_total_minor
+    for priced in order.breakdown.lines:
+        assert per_line[priced.line_id] == priced.total_minor
+        assert per_line_tax[priced.line_id] == priced.tax_total_minor
     assert all(line.refunded == line.quantity for line in order.lines)
 
 

@@ -7,7 +7,7 @@ refusal and compares it with the order before.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 import pytest
@@ -51,7 +51,7 @@ def place(shop: Shop, key: str = "k1", *lines: tuple[str, int]) -> str:
 def test_illegal_moves_raise_and_change_nothing(shop: Shop) -> None:
     order_id = place(shop)
     before = shop.orders.get(order_id)
-    refusals = [
+    refusals: list[tuple[type[Exception], Callable[[], object]]] = [
         (errors.InvalidQuantityError, lambda: shop.orders.fulfil(order_id, {"MUG": 4}, key="f")),
         (errors.InvalidQuantityError, lambda: shop.orders.fulfil(order_id, {"MUG": 0}, key="f")),
         (errors.InvalidQuantityError, lambda: shop.orders.fulfil(order_id, {"MUG": -1}, key="f")),
