@@ -47,13 +47,11 @@ def placed(scenario: dict[str, Any], split: int) -> Order:
 
 def pieces(data: st.DataObject, quantity: int | Decimal) -> list[int | Decimal]:
     """``quantity`` cut into 1 to 3 positive pieces."""
+    units = int(quantity.scaleb(3)) if isinstance(quantity, Decimal) else quantity
+    cuts = data.draw(st.sets(st.integers(1, units - 1), max_size=2)) if units > 1 else set()
+    bounds = [0, *sorted(cuts), units]
     if isinstance(quantity, Decimal):
-        units = int(quantity.scaleb(3))
-        cuts = sorted(data.draw(st.sets(st.integers(1, units - 1), max_size=2))) if units > 1 else []
-        bounds = [0, *cuts, units]
         return [Decimal(b - a).scaleb(-3) for a, b in itertools.pairwise(bounds)]
-    cuts = sorted(data.draw(st.sets(st.integers(1, quantity - 1), max_size=2))) if quantity > 1 else []
-    bounds = [0, *cuts, quantity]
     return [b - a for a, b in itertools.pairwise(bounds)]
 
 
