@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
+from commercekit.demo._checkout import checkout_tour
 from commercekit.demo._inventory import inventory_tour
 from commercekit.demo._money import money_tour
 from commercekit.demo._payments import payments_tour
@@ -45,3 +46,4 @@ def _store_tours(out: TextIO, url: str, run: str, *, fresh: bool) -> None:
         storage_tour(out, store, run, fresh=fresh)
         inventory_tour(out, store, run)
         payments_tour(out, store, run)
+        checkout_tour(out, store, run)
