@@ -32,6 +32,8 @@ GUIDES = (
     "events.rst",
     "payments.rst",
     "shipping.rst",
+    "checkout.rst",
+    "orders.rst",
 )
 
 #: Guides whose first snippet imports everything the guide uses.
@@ -43,6 +45,8 @@ FIRST_SNIPPET_IMPORTS = (
     "inventory.rst",
     "payments.rst",
     "shipping.rst",
+    "checkout.rst",
+    "orders.rst",
 )
 
 # What Sphinx's doctest builder uses by default (doctest_default_flags), without
