@@ -8,12 +8,13 @@ own tables (aggregates, idempotency records, the outbox) come first in every sto
 
 >>> from commercekit.areas import BUILTIN_AREAS
 >>> [area.name for area in BUILTIN_AREAS]
-['pricing', 'cart', 'inventory', 'tax', 'payments', 'orders']
+['pricing', 'cart', 'inventory', 'tax', 'payments', 'orders', 'checkout']
 """
 
 from __future__ import annotations
 
 from commercekit.cart import CART_AREA
+from commercekit.checkout import CHECKOUT_AREA
 from commercekit.inventory import INVENTORY_AREA
 from commercekit.orders import ORDERS_AREA
 from commercekit.payments import PAYMENTS_AREA
@@ -30,4 +31,5 @@ BUILTIN_AREAS: tuple[Area, ...] = (
     TAX_AREA,
     PAYMENTS_AREA,
     ORDERS_AREA,
+    CHECKOUT_AREA,
 )

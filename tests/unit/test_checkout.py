@@ -427,3 +427,22 @@ def test_reauthorizing_a_lapsed_hold_lets_the_order_ship() -> None:
         shipped = shop.orders.fulfil(order.id, {"MUG": 1}, key="f1")
         assert shipped.status is OrderStatus.FULFILLED
         assert shipped.payment is PaymentState.PAID
+
+
+def test_prune_deletes_finished_checkouts_only(shop: Shop) -> None:
+    shop.cart("c1", ("MUG", 1))
+    shop.checkout.place_order("c1", key="done", tenders=CARD)
+    shop.cart("c2", ("TEE", 1))
+    shop.checkout.place_order(
+        "c2", key="waiting", tenders=[PayWith("fake", FAKE_TOKEN_REQUIRES_ACTION)]
+    )
+    shop.cart("c3", ("TEE", 9))
+    with pytest.raises(errors.CheckoutFailedError):
+        shop.checkout.place_order("c3", key="failed", tenders=CARD)
+    shop.clock.advance(timedelta(days=2))
+    report = shop.store.prune(checkouts_finished_for=timedelta(days=1))
+    assert report["checkouts"] == 2
+    with pytest.raises(errors.NotFoundError):
+        shop.checkout.get("done")
+    assert shop.checkout.get("waiting").state is CheckoutState.AWAITING_ACTION
+    assert shop.orders.get("1001").checkout_key == "done"  # the order stays

@@ -6,6 +6,7 @@ customer, recovery after a crash, and idempotency.
 
 from __future__ import annotations
 
+from commercekit.checkout._area import CHECKOUT_AREA
 from commercekit.checkout._record import (
     CHECKOUT_KIND,
     Checkout,
@@ -18,6 +19,7 @@ from commercekit.checkout._record import (
 from commercekit.checkout._service import CheckoutService
 
 __all__ = [
+    "CHECKOUT_AREA",
     "CHECKOUT_KIND",
     "Checkout",
     "CheckoutResult",

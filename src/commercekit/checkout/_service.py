@@ -88,6 +88,15 @@ _S = CheckoutState
 _HELD = frozenset({PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZED})
 
 
+class _Missing:
+    """No payment yet (its authorization was never sent)."""
+
+    status = None
+
+
+_MISSING = _Missing()
+
+
 class _Failed(Exception):
     """A step failed with ``cause``; the checkout compensates and raises the public error."""
 
@@ -370,7 +379,8 @@ class CheckoutService:
             except CommerceError as exc:
                 raise _Failed("reserve", exc) from exc
         self._step("after_reserve")
-        return self._save(record, state=_S.RESERVED)
+        # Not saved yet: the shipping check comes first, then one save before any gateway call.
+        return attrs.evolve(record, state=_S.RESERVED)
 
     def _requote(self, record: Checkout) -> Checkout:
         """Quote the shipping again if the reservation splits differently from the quote."""
@@ -422,13 +432,13 @@ class CheckoutService:
                     (),
                 ),
             )
-        return self._save(record, requote=check, shipping_quote=again)
+        return attrs.evolve(record, requote=check, shipping_quote=again)
 
     def _authorize(
         self, record: Checkout, return_url: str | None
     ) -> tuple[Checkout, CheckoutResult | None]:
         if record.state is _S.RESERVED:
-            record = self._save(record, state=_S.AUTHORIZING)
+            record = self._save(record, state=_S.AUTHORIZING)  # before any gateway call
         currency = record.breakdown.currency
         for tender in record.tenders:
             self._step("before_authorize")
@@ -447,16 +457,15 @@ class CheckoutService:
                     next_action=payment.next_action,
                     action_payment_id=payment.id,
                 )
-        return self._save(record, state=_S.AUTHORIZED), None
+        # Not saved: the place step stores the order and the checkout in one transaction, and
+        # a recovery pass finds an AUTHORIZING checkout whose payments all went through.
+        return attrs.evolve(record, state=_S.AUTHORIZED), None
 
     def _authorized(
         self, record: Checkout, tender: CheckoutTender, currency: object, return_url: str | None
     ) -> Payment:
         """The tender's payment, authorized (or waiting for the customer)."""
-        try:
-            payment = self.payments.get(tender.payment_id)
-        except NotFoundError:
-            payment = None
+        payment = self.payments.find(tender.payment_id)
         if payment is not None and payment.pending is not None:
             payment = self.payments.recover(tender.payment_id, older_than=timedelta(0))
         if (
@@ -584,9 +593,8 @@ class CheckoutService:
     def _give_back(self, record: Checkout) -> list[str]:
         undone: list[str] = []
         for tender in record.tenders:
-            try:
-                payment = self.payments.get(tender.payment_id)
-            except NotFoundError:
+            payment = self.payments.find(tender.payment_id)
+            if payment is None:
                 continue
             if payment.pending is not None:
                 payment = self.payments.recover(tender.payment_id, older_than=timedelta(0))
@@ -634,27 +642,31 @@ class CheckoutService:
 
     def _recover_one(self, record: Checkout) -> CheckoutResult:
         record = self._save(record)  # take it over (ConflictError if someone else did)
-        if record.state in (_S.STARTED, _S.RESERVED, _S.AUTHORIZING):
+        if record.state in (_S.AUTHORIZING, _S.AWAITING_ACTION, _S.AUTHORIZED):
+            if all(self._settled(t).status is PaymentStatus.AUTHORIZED for t in record.tenders):
+                return self._run(attrs.evolve(record, state=_S.AUTHORIZED), None)
+            why = (
+                "the customer did not complete the payment"
+                if record.state is _S.AWAITING_ACTION
+                else "interrupted before every payment was authorized"
+            )
+            return self._result(self._compensate(record, "authorize", CheckoutInProgressError(why)))
+        if record.state in (_S.STARTED, _S.RESERVED):
             return self._result(
                 self._compensate(
-                    record,
-                    record.state.value,
-                    CheckoutInProgressError("interrupted before every payment was authorized"),
+                    record, "reserve", CheckoutInProgressError("interrupted before payment")
                 )
             )
-        if record.state is _S.AWAITING_ACTION:
-            for tender in record.tenders:
-                payment = self.payments.get(tender.payment_id)
-                if payment.status is not PaymentStatus.AUTHORIZED:
-                    return self._result(
-                        self._compensate(
-                            record,
-                            "authorize",
-                            CheckoutInProgressError("the customer did not complete the payment"),
-                        )
-                    )
-            record = self._save(record, state=_S.AUTHORIZED)
         return self._run(record, None)
+
+    def _settled(self, tender: CheckoutTender) -> Payment | _Missing:
+        """The tender's payment with any call in flight settled with the gateway."""
+        payment = self.payments.find(tender.payment_id)
+        if payment is None:
+            return _MISSING
+        if payment.pending is not None:
+            payment = self.payments.recover(tender.payment_id, older_than=timedelta(0))
+        return payment
 
 
 def _tenders(key: str, tenders: Sequence[PayWith], total: Money) -> tuple[CheckoutTender, ...]:

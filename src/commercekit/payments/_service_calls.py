@@ -121,6 +121,12 @@ class Calls:
         with self.store.transaction(readonly=True) as tx:
             return tx.aggregates(PAYMENT_KIND).get(payment_id)
 
+    def find(self, payment_id: str) -> Payment | None:
+        """The stored payment ``payment_id``, or ``None`` if there is none."""
+        payment_id = check_identifier(payment_id, name="payment id")
+        with self.store.transaction(readonly=True) as tx:
+            return tx.aggregates(PAYMENT_KIND).find(payment_id)
+
     def _call(
         self, payment: Payment, request: AuthorizeRequest | None, *, own: bool = True
     ) -> Payment:
