@@ -19,10 +19,10 @@ __all__ = ["main"]
 _URL_HELP = "store URL (default: $COMMERCEKIT_DATABASE_URL, else sqlite:///commercekit.db)"
 
 
-def _demo(out: TextIO, url: str | None = None) -> int:
+def _demo(out: TextIO, url: str | None = None, schema: str | None = None) -> int:
     from commercekit.demo import run_demo
 
-    run_demo(out, url=url)
+    run_demo(out, url=url, schema=schema)
     return 0
 
 
@@ -276,6 +276,7 @@ def _parser() -> argparse.ArgumentParser:
         help="store URL to run the tour on (default: a fresh SQLite file in a temporary "
         "directory, removed afterwards; $COMMERCEKIT_DATABASE_URL is never used)",
     )
+    demo.add_argument("--schema", help="PostgreSQL schema for commercekit's tables")
     migrate = commands.add_parser(
         "migrate",
         help="apply missing schema migrations (safe to run from several processes at once)",
@@ -304,7 +305,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
-            return _demo(stream, args.url)
+            return _demo(stream, args.url, args.schema)
         if args.command == "migrate":
             return _migrate(args.url, args.schema, stream)
         if args.command == "check":

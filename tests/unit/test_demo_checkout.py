@@ -22,3 +22,13 @@ def test_demo_checks_out_ships_and_refunds_a_return() -> None:
     assert "refunded 12,85\xa0€ = the Tasse 11,61\xa0€" in text
     assert "its share of shipping 1,24\xa0€; partially_returned" in text
     assert pending.count("order.placed") == 1 and "order.refunded" in pending
+
+
+def test_the_whole_demo_runs_on_postgresql(postgres_url: str, postgres_schema: str) -> None:
+    from commercekit.cli import main
+
+    out = io.StringIO()
+    assert main(["demo", "--url", postgres_url, "--schema", postgres_schema], out=out) == 0
+    text = out.getvalue()
+    assert "place_order: completed; captured 50.53 EUR" in text
+    assert "no second charge" in text
