@@ -81,7 +81,7 @@ def test_commerce_errors_become_exit_code_1(
 ) -> None:
     import commercekit.cli as cli
 
-    def failing(out: object, url: object = None) -> int:
+    def failing(out: object, url: object = None, schema: object = None) -> int:
         raise errors.ConfigurationError("no store configured")
 
     monkeypatch.setattr(cli, "_demo", failing)
