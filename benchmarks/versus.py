@@ -80,8 +80,8 @@ POSTGRES_ENV = "COMMERCEKIT_TEST_POSTGRES_URL"
 # machine with PostgreSQL: one run of money takes ~2.5 s, pricing ~3.5 s, storage ~10 s and
 # inventory ~50 s, so the default is ~14 minutes in all and --quick ~3 minutes. A busy machine
 # stretches that (inventory runs took 2-6x as long at a load average of 5-16).
-DEFAULT_ROUNDS = {"money": 10, "pricing": 10, "storage": 6, "inventory": 6}
-QUICK_ROUNDS = {"money": 4, "pricing": 4, "storage": 2, "inventory": 1}
+DEFAULT_ROUNDS = {"money": 10, "pricing": 10, "storage": 6, "inventory": 6, "checkout": 2}
+QUICK_ROUNDS = {"money": 4, "pricing": 4, "storage": 2, "inventory": 1, "checkout": 1}
 OTHER_ROUNDS, OTHER_QUICK_ROUNDS = 6, 2  # for a bench_* module not listed above
 THRESHOLD = 1.10
 
