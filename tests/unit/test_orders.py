@@ -190,3 +190,43 @@ def test_list_by_status_and_customer(shop: Shop) -> None:
     assert [o.id for o in shop.orders.list(status="paid")] == [first]
     assert [o.id for o in shop.orders.list(status="cancelled")] == [second]
     assert {o.id for o in shop.orders.list(customer_id="ada")} == {first, second}
+
+
+def test_recover_finishes_a_refund_the_gateway_never_confirmed(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order_id = place(shop)
+    shop.orders.fulfil(order_id, {"MUG": 3, "TEE": 1}, key="f1")
+    real_refund = shop.payments.refund
+
+    def crash(payment_id: str, amount: Money | None = None) -> object:
+        raise SystemExit("the process died before the gateway was asked")
+
+    monkeypatch.setattr(shop.payments, "refund", crash)
+    with pytest.raises(SystemExit):
+        shop.orders.return_lines(order_id, {"TEE": 1}, key="r1")
+    stuck = shop.orders.get(order_id)
+    assert stuck.pending_refund is not None and stuck.refunded == usd("0.00")
+    assert stuck.line("TEE").returned == 1  # the goods came back; the money is due
+    monkeypatch.setattr(shop.payments, "refund", real_refund)
+    (done,) = shop.orders.recover()
+    assert done.pending_refund is None and done.refunded == usd("20.00")
+    assert shop.orders.recover() == []
+    # A retry of the same return after recovery changes nothing: no second refund.
+    assert shop.orders.return_lines(order_id, {"TEE": 1}, key="r1").refunded == usd("20.00")
+    assert shop.payments.get(done.payments[0].payment_id).refunded == usd("20.00")
+
+
+def test_recover_captures_orders_left_authorized(shop: Shop) -> None:
+    def crash(step: str) -> None:
+        if step == "before_capture":
+            raise SystemExit("the process died after placing the order")
+
+    shop.checkout.observer = crash
+    shop.cart("c1", ("MUG", 1))
+    with pytest.raises(SystemExit):
+        shop.checkout.place_order("c1", key="k1", tenders=CARD)
+    assert shop.orders.get("1001").status is OrderStatus.AUTHORIZED
+    (captured,) = shop.orders.recover()
+    assert captured.status is OrderStatus.PAID
+    assert len(shop.fake.charges()) == 1

@@ -32,6 +32,7 @@ from commercekit.orders._events import order_event, refund_tax_event
 from commercekit.orders._order import (
     Fulfilment,
     Order,
+    OrderStatus,
     PaymentState,
     Quantity,
     Refund,
@@ -263,16 +264,23 @@ class OrderService:
         if not any(r.id == key for r in order.refunds):
             if order.pending_refund is not None:
                 order = self._finish_refund(order, order.pending_refund)
-            order = self._change(
-                order.id,
-                lambda tx, o: (
-                    o
-                    if any(r.id == key for r in o.refunds)
-                    else o.begin_refund(
-                        plan_refund(o, quantities, id=key, at=tx.now(), reason=reason)
-                    )
-                ),
-            )
+
+            def begin(tx: TransactionPort, o: Order) -> Order:
+                if any(r.id == key for r in o.refunds):
+                    return o
+                plan = plan_refund(
+                    o,
+                    quantities,
+                    id=key,
+                    at=tx.now(),
+                    reason=reason,
+                    refund_order=self.refund_order,
+                )
+                # Marked as due in the same transaction, so a recovery pass finds it.
+                tx.aggregates(REFUND_DUE_KIND).add(RefundDue(o.id, key))
+                return o.begin_refund(plan)
+
+            order = self._change(order.id, begin)
         pending = next(r for r in order.refunds if r.id == key)
         return self._finish_refund(order, pending)
 
@@ -286,6 +294,9 @@ class OrderService:
         def finish(tx: TransactionPort, o: Order) -> Order:
             if o.pending_refund is None or o.pending_refund.id != refund.id:
                 return o
+            due = tx.aggregates(REFUND_DUE_KIND).find(o.id)
+            if due is not None:
+                tx.aggregates(REFUND_DUE_KIND).delete(due)
             return o.finish_refund(refund.id, tx.now())
 
         def events(_b: Order, o: Order) -> Events:
@@ -493,22 +504,41 @@ class OrderService:
     # -- recovery ------------------------------------------------------------------------------
 
     def recover(self, *, limit: int = 100) -> builtins.list[Order]:
-        """Finish what a crash interrupted: pending refunds, and captures not yet made.
+        """Finish what a crash interrupted: refunds not yet confirmed, captures not yet made.
 
-        Orders *authorized* under :attr:`CaptureMode.IMMEDIATE` are captured; orders with a
-        refund recorded but not confirmed get it finished. Returns the orders it changed.
+        Every refund recorded but not confirmed by the gateways is finished (the order keeps a
+        marker for it, written in the transaction that recorded it); under
+        :attr:`CaptureMode.IMMEDIATE`, every order still *authorized* is captured. At most
+        ``limit`` of each per call; returns the orders it changed.
         """
-        changed = []
-        for order in self.list(status="authorized", limit=limit) + self.list(limit=limit):
+        changed: dict[str, Order] = {}
+        with self.store.transaction(readonly=True) as tx:
+            due = tx.aggregates(REFUND_DUE_KIND).list(limit=limit)
+        for marker in due:
+            order = self.get(marker.id)
             if order.pending_refund is not None:
-                changed.append(self._finish_refund(order, order.pending_refund))
-            elif (
-                self.capture_mode is CaptureMode.IMMEDIATE
-                and order.payment is PaymentState.AUTHORIZED
-                and order.cancelled_at is None
-            ):
-                changed.append(self.capture(order.id))
-        return list({o.id: o for o in changed}.values())
+                changed[order.id] = self._finish_refund(order, order.pending_refund)
+        if self.capture_mode is CaptureMode.IMMEDIATE:
+            for order in self.list(status=OrderStatus.AUTHORIZED.value, limit=limit):
+                if order.payment is PaymentState.AUTHORIZED and order.cancelled_at is None:
+                    changed[order.id] = self.capture(order.id)
+        return list(changed.values())
+
+
+@attrs.frozen
+class RefundDue:
+    """A marker: order ``id`` has refund ``refund_id`` recorded and not yet confirmed."""
+
+    #: The order's id.
+    id: str
+    #: The refund's key.
+    refund_id: str
+    #: The store's optimistic version.
+    version: int = 0
+
+
+#: Orders with a refund in flight (see :meth:`OrderService.recover`).
+REFUND_DUE_KIND: AggregateKind[RefundDue] = AggregateKind("order_refund_due", RefundDue)
 
 
 def _money(payment: Payment, minor: int) -> Money:
