@@ -45,6 +45,10 @@ doctest_global_setup = "\n".join(
         "from commercekit.gateways.shipping import *",
         "from commercekit.gateways.http import *",
         "from commercekit.values import *",
+        "from commercekit.events import *",
+        "from commercekit.gateways.webhooks import *",
+        "from commercekit.orders import *",
+        "from commercekit.checkout import *",
         "import attrs",
     ]
 )

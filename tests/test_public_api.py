@@ -42,6 +42,10 @@ PUBLIC = [
     "commercekit.units",
     "commercekit.gateways.shipping",
     "commercekit.gateways.http",
+    "commercekit.events",
+    "commercekit.gateways.webhooks",
+    "commercekit.orders",
+    "commercekit.checkout",
 ]
 
 

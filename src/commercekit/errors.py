@@ -16,7 +16,8 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   ├── AllocationError                    weights that cannot split an amount
     │   ├── InvalidIdentifierError             an id or text breaking the shared input rules
     │   ├── InvalidQuantityError               zero, negative or fractional where not allowed
-    │   └── UnknownLineError (LookupError)     a cart line id the cart does not hold
+    │   ├── UnknownLineError (LookupError)     a cart line id the cart does not hold
+    │   └── EventSignatureError                a commercekit webhook not signed as it signs
     ├── OutcomeUnknownError                    sent, no answer: it may or may not have happened
     ├── ConfigurationError                     a setting or URL commercekit cannot use
     │   └── MissingDependencyError (ImportError)  an optional extra is not installed
@@ -49,8 +50,14 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     ├── GatewayError                           a gateway or external service failed
     │   ├── GatewayUnavailableError            unreachable or overloaded: nothing done, retry
     │   ├── TaxServiceError (TaxError)         a tax service refused or garbled a request
-    │   └── TaxUnavailableError (TaxError)     a tax service cannot answer now: never zero tax
-    └── StateTransitionError                   an illegal move in a state machine
+    │   ├── TaxUnavailableError (TaxError)     a tax service cannot answer now: never zero tax
+    │   └── WebhookDeliveryError               an outgoing webhook was not answered with 2xx
+    ├── StateTransitionError                   an illegal move in a state machine
+    └── CheckoutError                          a checkout that did not place an order
+        ├── CheckoutFailedError                a step failed; what was held is given back
+        ├── PriceChangedError                  prices moved since the customer saw them
+        ├── EmptyCartError (ValueError)        nothing to order
+        └── CheckoutInProgressError            the same key is being checked out elsewhere
 
 Errors carry structured context as attributes (for example :attr:`CurrencyMismatchError.left`)
 so that hosts can show precise messages without parsing text.
@@ -59,9 +66,13 @@ so that hosts can show precise messages without parsing text.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "AllocationError",
+    "CheckoutError",
+    "CheckoutFailedError",
+    "CheckoutInProgressError",
     "CommerceError",
     "ConfigurationError",
     "ConflictError",
@@ -69,6 +80,8 @@ __all__ = [
     "CouponError",
     "CurrencyError",
     "CurrencyMismatchError",
+    "EmptyCartError",
+    "EventSignatureError",
     "GatewayError",
     "GatewayUnavailableError",
     "IdempotencyConflictError",
@@ -84,6 +97,7 @@ __all__ = [
     "PaymentAmountError",
     "PaymentDeclinedError",
     "PaymentError",
+    "PriceChangedError",
     "PriceNotFoundError",
     "PricingError",
     "ReservationError",
@@ -106,6 +120,7 @@ __all__ = [
     "UnknownSkuError",
     "UnsupportedCurrencyError",
     "ValidationError",
+    "WebhookDeliveryError",
     "WebhookSignatureError",
 ]
 
@@ -204,6 +219,17 @@ class UnknownLineError(ValidationError, LookupError):
         super().__init__(f"the cart has no line {line_id!r}")
         #: The line id asked for.
         self.line_id = line_id
+
+
+class EventSignatureError(ValidationError):
+    """A webhook from commercekit (:mod:`commercekit.events`) that does not check out.
+
+    Its ``Commercekit-Signature`` header is missing or malformed, matches none of the
+    receiver's secrets, or was made too long ago or too far in the future; or its
+    ``Commercekit-Event-Id`` header is missing or disagrees with the signed body. Nothing in
+    such a delivery should be acted on. The payment providers' own webhooks raise
+    :class:`WebhookSignatureError` instead.
+    """
 
 
 class OutcomeUnknownError(CommerceError):
@@ -425,6 +451,17 @@ class GatewayUnavailableError(GatewayError):
     retryable = True
 
 
+class WebhookDeliveryError(GatewayError):
+    """An outgoing webhook (:mod:`commercekit.gateways.webhooks`) was not delivered.
+
+    The endpoint answered something other than 2xx (:attr:`status` says what), or could not
+    be reached or timed out (:attr:`status` is ``None``). :attr:`retryable` is true for no
+    answer, 408, 409, 425, 429 and 5xx; the event dispatcher retries every failed delivery
+    all the same, until its attempts run out. The message names the endpoint without its
+    query or credentials and never carries the signing secret or the event's payload.
+    """
+
+
 class ShippingError(CommerceError):
     """Base for shipping errors."""
 
@@ -478,3 +515,54 @@ class TaxUnavailableError(GatewayError, TaxError):
 
 class StateTransitionError(CommerceError):
     """A state machine was asked for a transition its current state does not allow."""
+
+
+class CheckoutError(CommerceError):
+    """A checkout that did not place an order (see :mod:`commercekit.checkout`)."""
+
+
+class CheckoutFailedError(CheckoutError):
+    """A checkout step failed after something was held; what was held has been given back.
+
+    ``step`` names the step (``"reserve"``, ``"authorize"``, ``"place"``), ``cause`` is the
+    typed error that stopped it (an :class:`InsufficientStockError`, a
+    :class:`PaymentDeclinedError`, a :class:`CouponError`, ...) and ``undone`` says what was
+    given back (``"released reservation ..."``, ``"voided payment ..."``). The same checkout
+    key raises it again: start a new checkout with a new key.
+    """
+
+    def __init__(
+        self, message: str, *, key: str, step: str, cause: str, undone: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        #: The checkout key.
+        self.key = key
+        #: The step that failed.
+        self.step = step
+        #: The name of the error type that stopped it (``"PaymentDeclinedError"``).
+        self.cause = cause
+        #: What was given back, in order.
+        self.undone = undone
+
+
+class PriceChangedError(CheckoutError):
+    """Prices changed since the customer saw them; ``changes`` lists each line's old and new.
+
+    Nothing was held. Show the new prices (``cart.with_seen_prices(...)``) and check out
+    again, or pass ``accept_price_changes=True``.
+    """
+
+    def __init__(self, message: str, changes: tuple[Any, ...]) -> None:
+        super().__init__(message)
+        #: The :class:`~commercekit.cart.PriceChange` of every line whose price moved.
+        self.changes = changes
+
+
+class EmptyCartError(CheckoutError, ValidationError):
+    """A checkout of a cart with no lines."""
+
+
+class CheckoutInProgressError(CheckoutError):
+    """The same checkout key is being worked on by another caller: ask again shortly."""
+
+    retryable = True

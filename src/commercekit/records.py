@@ -39,7 +39,10 @@ class OutboxEvent:
     when it may next be delivered. ``claimed_by`` and ``claimed_until`` say which consumer holds
     it and until when (see :meth:`OutboxRepository.claim
     <commercekit.ports.OutboxRepository.claim>`); both are ``None`` when nobody does. A lease
-    whose time has passed holds nothing: another consumer may claim the event.
+    whose time has passed holds nothing: another consumer may claim the event. ``dead_at`` is
+    when a consumer gave up on it (:meth:`OutboxRepository.mark_dead
+    <commercekit.ports.OutboxRepository.mark_dead>`): a dead event is neither claimed nor
+    pending until it is revived; ``None`` while it is alive.
     """
 
     id: int
@@ -52,6 +55,7 @@ class OutboxEvent:
     last_error: str | None
     claimed_by: str | None = None
     claimed_until: datetime | None = None
+    dead_at: datetime | None = None
 
 
 def _counts(value: Mapping[str, int]) -> Mapping[str, int]:

@@ -10,6 +10,7 @@ exception it did not expect, as text under ``"unexpected"``.
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from datetime import timedelta
 from multiprocessing.queues import Queue
@@ -24,6 +25,8 @@ __all__ = ["consumer_worker"]
 BARRIER_TIMEOUT = 60.0
 #: Far longer than the test runs: no lease expires, so an event delivered twice is a bug.
 LEASE = timedelta(seconds=60)
+#: How long one delivery takes here (seconds).
+DELIVERY = 0.001
 
 
 def _describe(exc: BaseException) -> str:
@@ -58,6 +61,8 @@ def consumer_worker(
                     claims += 1
                     for event in events:
                         delivered.append(event.id)  # the delivery: the parent counts these
+                        time.sleep(DELIVERY)  # a real delivery takes time; SQLite does not
+                        # queue writers, so without it one process may drain everything
                         with store.transaction() as tx:
                             tx.repository(OUTBOX).mark_delivered(event.id, consumer=consumer)
                 except Exception as exc:

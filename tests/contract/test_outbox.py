@@ -228,6 +228,92 @@ class OutboxContract(BackendContract):
                 event, "order.placed", '{"n":0}', T0, T0, 0, None, None
             )
 
+    # -- dead letters -------------------------------------------------------------------------
+
+    def test_mark_dead_takes_the_event_out_of_claims_and_pending(
+        self, store: Store, clock: ManualClock
+    ) -> None:
+        doomed, alive = _append(store, 2)
+        with store.transaction() as tx:
+            assert len(tx.outbox.claim("relay-a", lease=MINUTE)) == 2
+            dead = tx.outbox.mark_dead(doomed, "410 Gone", consumer="relay-a")
+        assert (dead.dead_at, dead.attempts, dead.last_error) == (T0, 1, "410 Gone")
+        assert (dead.claimed_by, dead.claimed_until, dead.delivered_at) == (None, None, None)
+        clock.advance(2 * MINUTE)  # relay-a's lease on the other one has run out
+        with store.transaction() as tx:
+            assert [e.id for e in tx.outbox.pending()] == [alive]
+            assert [e.id for e in tx.outbox.claim("relay-b", lease=MINUTE)] == [alive]
+            assert tx.outbox.dead() == [dead]
+            assert tx.outbox.get(doomed) == dead
+
+    def test_mark_dead_is_guarded_and_idempotent(self, store: Store, clock: ManualClock) -> None:
+        first, second = _append(store, 2)
+        with store.transaction() as tx:
+            tx.outbox.claim("relay-a", lease=MINUTE)
+        with store.transaction() as tx:
+            with pytest.raises(ConflictError, match="relay-a"):
+                tx.outbox.mark_dead(first, "x", consumer="relay-b")
+            assert tx.outbox.get(first).dead_at is None
+            dead = tx.outbox.mark_dead(first, "gave up", consumer="relay-a")
+        clock.advance(MINUTE)
+        with store.transaction() as tx:
+            # Again, or a late failure report: nothing changes, the attempt is not counted twice.
+            assert tx.outbox.mark_dead(first, "again", consumer="relay-b") == dead
+            assert tx.outbox.mark_failed(first, "late", retry_at=T0, consumer="relay-b") == dead
+            # A delivered event is not given up on.
+            delivered = tx.outbox.mark_delivered(second, consumer="relay-a")
+            assert tx.outbox.mark_dead(second, "too late") == delivered
+            assert tx.outbox.dead() == [dead]
+            with pytest.raises(NotFoundError):
+                tx.outbox.mark_dead(10**6, "x")
+            with pytest.raises(ValidationError):
+                tx.outbox.mark_dead(first, None)
+            for limit in (0, -1, True, None):
+                with pytest.raises(ValidationError, match="limit"):
+                    tx.outbox.dead(limit=limit)
+
+    def test_dead_lists_oldest_first_up_to_the_limit(self, store: Store) -> None:
+        ids = _append(store, 4)
+        with store.transaction() as tx:
+            for event in reversed(ids[:3]):
+                tx.outbox.mark_dead(event, "down")
+            assert [e.id for e in tx.outbox.dead()] == ids[:3]
+            assert [e.id for e in tx.outbox.dead(limit=2)] == ids[:2]
+
+    def test_revive_makes_a_dead_event_due_now_with_its_attempts(
+        self, store: Store, clock: ManualClock
+    ) -> None:
+        [event] = _append(store, 1)
+        with store.transaction() as tx:
+            tx.outbox.mark_failed(event, "503", retry_at=T0 + MINUTE)
+        clock.advance(MINUTE)
+        with store.transaction() as tx:
+            tx.outbox.claim("relay-a", lease=MINUTE)
+            tx.outbox.mark_dead(event, "503 again", consumer="relay-a")
+        clock.advance(10 * MINUTE)
+        with store.transaction() as tx:
+            revived = tx.outbox.revive(event)
+            assert tx.outbox.revive(event) == revived  # not dead any more: unchanged
+        assert (revived.dead_at, revived.available_at) == (None, T0 + 11 * MINUTE)
+        assert (revived.attempts, revived.last_error) == (2, "503 again")
+        with store.transaction() as tx:
+            assert tx.outbox.dead() == []
+            assert [e.id for e in tx.outbox.pending()] == [event]
+            [again] = tx.outbox.claim("relay-b", lease=MINUTE)
+            done = tx.outbox.mark_delivered(again.id, consumer="relay-b")
+            assert tx.outbox.revive(event) == done
+            with pytest.raises(NotFoundError):
+                tx.outbox.revive(event + 1)
+        assert (done.attempts, done.dead_at) == (3, None)
+
+    def test_a_dead_event_marked_delivered_is_dead_no_more(self, store: Store) -> None:
+        [event] = _append(store, 1)
+        with store.transaction() as tx:
+            tx.outbox.mark_dead(event, "timeout")
+            done = tx.outbox.mark_delivered(event)  # it had arrived after all
+            assert (done.dead_at, done.delivered_at, done.attempts) == (None, T0, 2)
+            assert tx.outbox.dead() == []
+
     def test_a_read_only_transaction_cannot_claim(self, store: Store) -> None:
         _append(store, 1)
         with pytest.raises(StorageError), store.transaction(readonly=True) as tx:
@@ -292,8 +378,9 @@ class TestPostgresOutbox(OnPostgres, OutboxContract):
             plan = "\n".join(
                 row[0]
                 for row in tx.execute(
-                    "EXPLAIN SELECT id FROM ck_outbox WHERE delivered_at IS NULL"
-                    " AND available_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+                    "EXPLAIN SELECT id FROM ck_outbox"
+                    " WHERE delivered_at IS NULL AND dead_at IS NULL AND available_at <= ?"
+                    " AND (claimed_until IS NULL OR claimed_until <= ?)"
                     " ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED",
                     (T0, T0),
                 ).fetchall()

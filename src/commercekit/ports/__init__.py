@@ -35,6 +35,7 @@ from commercekit.ports._inventory import (
     StockRepository,
     StockRow,
 )
+from commercekit.ports._orders import ORDER_NUMBERS, OrderNumberRepository
 from commercekit.ports._promotions import PROMOTION_USAGE, PromotionUsageRepository
 from commercekit.ports._records import (
     IDEMPOTENCY,
@@ -60,6 +61,8 @@ from commercekit.ports._shipping import RateProvider, ShippingGateway
 from commercekit.ports._tax import TaxCalculator, TaxReporter, VatIdValidator
 
 __all__ = [
+    "ORDER_NUMBERS",
+    "OrderNumberRepository",
     "GIFT_CARDS",
     "CreditCardRow",
     "CreditHoldRow",

@@ -100,7 +100,7 @@ class SqlIdempotencyRepository:
 
 _EVENT = (
     "id, topic, payload, created_at, available_at, attempts, delivered_at, last_error,"
-    " claimed_by, claimed_until"
+    " claimed_by, claimed_until, dead_at"
 )
 _MAX_ID = 2**63 - 1  # ids are 64-bit on every backend: a larger one names no event
 # Who may mark an event: anyone when it is not held or its lease has run out, else its holder.
@@ -113,6 +113,12 @@ def _check_event_id(event_id: object) -> int:
     if not 1 <= event_id <= _MAX_ID:
         raise NotFoundError(f"no outbox event {event_id}")
     return event_id
+
+
+def _check_limit(limit: object) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValidationError(f"ask for at least 1 outbox event, got limit={limit!r}")
+    return min(limit, _MAX_ID)
 
 
 def _error_text(error: str) -> str:
@@ -128,8 +134,9 @@ class SqlOutboxRepository:
     """Events stored in the transaction of the change that caused them.
 
     Consumers :meth:`claim` events under a lease, deliver them, then call
-    :meth:`mark_delivered` (or :meth:`mark_failed` with a retry time): delivery is at least
-    once, and one event is held by one consumer at a time. :meth:`pending` is a plain read.
+    :meth:`mark_delivered` (or :meth:`mark_failed` with a retry time, or :meth:`mark_dead` to
+    give up on it): delivery is at least once, and one event is held by one consumer at a time.
+    :meth:`pending` and :meth:`dead` are plain reads; :meth:`revive` makes a dead event due.
 
     Claiming is one guarded ``WITH picked AS MATERIALIZED (SELECT ...) UPDATE ... RETURNING``:
     on PostgreSQL the ``SELECT`` takes ``FOR UPDATE SKIP LOCKED`` (rows another transaction is
@@ -155,6 +162,7 @@ class SqlOutboxRepository:
             last_error=row[7],
             claimed_by=row[8],
             claimed_until=None if row[9] is None else self._tx.py_time(row[9]),
+            dead_at=None if row[10] is None else self._tx.py_time(row[10]),
         )
 
     def append(self, topic: str, payload: Mapping[str, Any]) -> int:
@@ -171,13 +179,12 @@ class SqlOutboxRepository:
     def claim(self, consumer: str, *, limit: int = 100, lease: timedelta) -> list[OutboxEvent]:
         """Take up to ``limit`` events for ``consumer`` until ``now + lease``, oldest first.
 
-        Only undelivered events whose retry time has come and that nobody holds (no lease, or
-        an expired one) are taken. Concurrent consumers never get the same event while its
-        lease runs.
+        Only undelivered, live events whose retry time has come and that nobody holds (no
+        lease, or an expired one) are taken. Concurrent consumers never get the same event
+        while its lease runs.
         """
         consumer = check_identifier(consumer, name="outbox consumer")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValidationError(f"claim at least 1 outbox event, got limit={limit!r}")
+        limit = _check_limit(limit)
         if not isinstance(lease, timedelta) or lease <= timedelta(0):
             raise ValidationError(f"an outbox lease is a positive timedelta, got {lease!r}")
         try:
@@ -195,27 +202,36 @@ class SqlOutboxRepository:
         # checked again against the WHERE clause first, so a picked row is due and free.
         rows = self._tx.execute(
             f"WITH picked AS MATERIALIZED (SELECT id FROM ck_outbox{index}"
-            " WHERE delivered_at IS NULL AND available_at <= ?"
+            " WHERE delivered_at IS NULL AND dead_at IS NULL AND available_at <= ?"
             " AND (claimed_until IS NULL OR claimed_until <= ?)"
             f" ORDER BY id LIMIT ?{lock})"
             " UPDATE ck_outbox SET claimed_by = ?, claimed_until = ?"
             " WHERE id IN (SELECT id FROM picked)"
             " AND (claimed_until IS NULL OR claimed_until <= ?)"
             f" RETURNING {_EVENT}",
-            (now, now, min(limit, _MAX_ID), consumer, until, now),
+            (now, now, limit, consumer, until, now),
         ).fetchall()
         return sorted((self._build(row) for row in rows), key=lambda event: event.id)
 
     def pending(self, *, limit: int = 100) -> list[OutboxEvent]:
-        """Undelivered events whose retry time has come, oldest first, held or not.
+        """Undelivered, live events whose retry time has come, oldest first, held or not.
 
         A plain read for inspection and tests: consumers use :meth:`claim`, or two of them
         deliver the same events.
         """
         rows = self._tx.execute(
-            f"SELECT {_EVENT} FROM ck_outbox WHERE delivered_at IS NULL AND available_at <= ?"
-            " ORDER BY id LIMIT ?",
+            f"SELECT {_EVENT} FROM ck_outbox WHERE delivered_at IS NULL AND dead_at IS NULL"
+            " AND available_at <= ? ORDER BY id LIMIT ?",
             (self._tx.db_now(), limit),
+        ).fetchall()
+        return [self._build(row) for row in rows]
+
+    def dead(self, *, limit: int = 100) -> list[OutboxEvent]:
+        """Dead events (given up on, see :meth:`mark_dead`), oldest first: the dead letters."""
+        limit = _check_limit(limit)
+        rows = self._tx.execute(
+            f"SELECT {_EVENT} FROM ck_outbox WHERE dead_at IS NOT NULL ORDER BY id LIMIT ?",
+            (limit,),
         ).fetchall()
         return [self._build(row) for row in rows]
 
@@ -235,9 +251,9 @@ class SqlOutboxRepository:
         return _HOLDER, (self._tx.db_now(), check_identifier(consumer, name="outbox consumer"))
 
     def _refused(self, event_id: int, consumer: str | None) -> OutboxEvent:
-        """After a guarded mark changed nothing: the delivered event, or why it was refused."""
+        """After a guarded mark changed nothing: the settled event, or why it was refused."""
         event = self.get(event_id)  # NotFoundError for an unknown id
-        if event.delivered_at is not None:
+        if event.delivered_at is not None or event.dead_at is not None:
             return event
         raise ConflictError(
             f"outbox event {event_id} is held by {event.claimed_by!r} until "
@@ -247,13 +263,15 @@ class SqlOutboxRepository:
     def mark_delivered(self, event_id: int, *, consumer: str | None = None) -> OutboxEvent:
         """Record that the event reached its handler and release its lease; return it.
 
-        Marking a delivered event again changes nothing and returns it as stored.
+        Marking a delivered event again changes nothing and returns it as stored. A dead event
+        that is marked delivered (a late report, or one delivered by hand) is dead no more.
         """
         event_id = _check_event_id(event_id)
         guard, held = self._holder(consumer)
         row = self._tx.execute(
             "UPDATE ck_outbox SET delivered_at = ?, attempts = attempts + 1, claimed_by = NULL,"
-            f" claimed_until = NULL WHERE id = ? AND delivered_at IS NULL{guard}"
+            " claimed_until = NULL, dead_at = NULL"
+            f" WHERE id = ? AND delivered_at IS NULL{guard}"
             f" RETURNING {_EVENT}",
             (self._tx.db_now(), event_id, *held),
         ).fetchone()
@@ -264,7 +282,7 @@ class SqlOutboxRepository:
     ) -> OutboxEvent:
         """Record a failed delivery, release the lease and retry at ``retry_at``; return it.
 
-        An event already delivered is left as it is and returned.
+        An event already delivered, or dead, is left as it is and returned.
         """
         event_id = _check_event_id(event_id)
         if not isinstance(error, str):
@@ -275,11 +293,46 @@ class SqlOutboxRepository:
         guard, held = self._holder(consumer)
         row = self._tx.execute(
             "UPDATE ck_outbox SET attempts = attempts + 1, last_error = ?, available_at = ?,"
-            f" claimed_by = NULL, claimed_until = NULL WHERE id = ? AND delivered_at IS NULL{guard}"
+            " claimed_by = NULL, claimed_until = NULL"
+            f" WHERE id = ? AND delivered_at IS NULL AND dead_at IS NULL{guard}"
             f" RETURNING {_EVENT}",
             (_error_text(error), retry, event_id, *held),
         ).fetchone()
         return self._build(row) if row is not None else self._refused(event_id, consumer)
+
+    def mark_dead(self, event_id: int, error: str, *, consumer: str | None = None) -> OutboxEvent:
+        """Record a last failed delivery and give up on the event; return it.
+
+        The event releases its lease and leaves the due events: :meth:`claim` and
+        :meth:`pending` pass it over, :meth:`dead` lists it, :meth:`revive` brings it back.
+        An event already delivered or dead is left as it is and returned.
+        """
+        event_id = _check_event_id(event_id)
+        if not isinstance(error, str):
+            raise ValidationError(f"an outbox error is text, got {error!r}")
+        guard, held = self._holder(consumer)
+        row = self._tx.execute(
+            "UPDATE ck_outbox SET attempts = attempts + 1, last_error = ?, dead_at = ?,"
+            " claimed_by = NULL, claimed_until = NULL"
+            f" WHERE id = ? AND delivered_at IS NULL AND dead_at IS NULL{guard}"
+            f" RETURNING {_EVENT}",
+            (_error_text(error), self._tx.db_now(), event_id, *held),
+        ).fetchone()
+        return self._build(row) if row is not None else self._refused(event_id, consumer)
+
+    def revive(self, event_id: int) -> OutboxEvent:
+        """Make a dead event due now, its attempts and last error kept; return it.
+
+        An event that is not dead (alive or delivered) is left as it is and returned.
+        """
+        event_id = _check_event_id(event_id)
+        now = self._tx.db_now()
+        row = self._tx.execute(
+            "UPDATE ck_outbox SET dead_at = NULL, available_at = ?"
+            f" WHERE id = ? AND dead_at IS NOT NULL RETURNING {_EVENT}",
+            (now, event_id),
+        ).fetchone()
+        return self._build(row) if row is not None else self.get(event_id)
 
     def delete_delivered(self, *, before: datetime) -> int:
         """Delete events delivered before ``before``; return how many."""

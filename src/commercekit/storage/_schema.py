@@ -69,4 +69,22 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ck_outbox_claimable ON ck_outbox (id) WHERE delivered_at IS NULL",
         ),
     ),
+    Migration(
+        3,
+        "outbox dead letters: events given up on after too many failed deliveries",
+        (
+            # NULL: alive. A dead event is neither delivered nor claimable until it is revived.
+            "ALTER TABLE ck_outbox ADD COLUMN dead_at {ts}",
+            # Dead events leave the claim index, so claims never walk over them. Code from before
+            # names this index in its SQLite claim (INDEXED BY) without the dead_at condition,
+            # which the new index cannot answer, and would claim dead events on PostgreSQL:
+            # it must not run on this schema.
+            "DROP INDEX ck_outbox_claimable",
+            "CREATE INDEX ck_outbox_claimable ON ck_outbox (id)"
+            " WHERE delivered_at IS NULL AND dead_at IS NULL",
+            # Listing the dead letters, oldest first, reads only them.
+            "CREATE INDEX ck_outbox_dead ON ck_outbox (id) WHERE dead_at IS NOT NULL",
+        ),
+        min_code_version=3,
+    ),
 )
