@@ -66,7 +66,8 @@ class Address:
 
     #: ISO 3166-1 alpha-2 country code, e.g. ``"DE"`` (normalized to upper case).
     country: str = attrs.field(converter=_country)
-    #: Region, state or province: the ISO 3166-2 code without the country (``"CA"``), or empty.
+    #: The region, state or province as its ISO 3166-2 code without the country (``"CA"``), or
+    #: empty.
     region: str = attrs.field(default="", converter=_region)
     #: Postal code, or empty.
     postal_code: str = attrs.field(default="", converter=_postal_code)
