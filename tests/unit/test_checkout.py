@@ -446,3 +446,36 @@ def test_prune_deletes_finished_checkouts_only(shop: Shop) -> None:
         shop.checkout.get("done")
     assert shop.checkout.get("waiting").state is CheckoutState.AWAITING_ACTION
     assert shop.orders.get("1001").checkout_key == "done"  # the order stays
+
+
+def test_one_checkout_that_cannot_be_undone_does_not_stop_the_recovery_pass(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die(step: str) -> None:
+        if step == "after_reserve":
+            raise SystemExit("the process died holding stock")
+
+    shop.checkout.observer = die
+    for key, sku in (("ka", "MUG"), ("kb", "TEE")):
+        shop.cart(f"cart-{key}", (sku, 1))
+        with pytest.raises(SystemExit):
+            shop.checkout.place_order(f"cart-{key}", key=key, tenders=CARD)
+    shop.checkout.observer = None
+    shop.clock.advance(timedelta(minutes=10))
+    real_release = shop.inventory.release
+
+    def release(reservation: object) -> object:
+        if getattr(reservation, "key", "") == "checkout:ka":
+            raise errors.StorageUnavailableError("the database went away for a moment")
+        return real_release(reservation)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shop.inventory, "release", release)
+    outcomes = shop.checkout.recover()
+    assert [type(o).__name__ for o in outcomes] == ["CheckoutFailedError"]
+    assert shop.checkout.get("kb").state is CheckoutState.FAILED
+    assert shop.available("TEE") == 2
+    assert shop.checkout.get("ka").state is CheckoutState.STARTED  # for a later pass
+    monkeypatch.setattr(shop.inventory, "release", real_release)
+    shop.clock.advance(timedelta(minutes=10))
+    assert [type(o).__name__ for o in shop.checkout.recover()] == ["CheckoutFailedError"]
+    assert shop.available("MUG") == 10

@@ -638,6 +638,13 @@ class CheckoutService:
                 outcomes.append(failed)
             except ConflictError:
                 continue  # someone else is on it
+            except CommerceError as exc:
+                # A gateway down while finishing or undoing this one: a later pass retries it
+                # (its lease was renewed); the others must not wait for it.
+                log.warning(
+                    "checkout recovery failed; retried on a later pass",
+                    extra={"checkout": record.id, "error": type(exc).__name__},
+                )
         return outcomes
 
     def _recover_one(self, record: Checkout) -> CheckoutResult:
