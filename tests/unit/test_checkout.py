@@ -479,3 +479,19 @@ def test_one_checkout_that_cannot_be_undone_does_not_stop_the_recovery_pass(
     shop.clock.advance(timedelta(minutes=10))
     assert [type(o).__name__ for o in shop.checkout.recover()] == ["CheckoutFailedError"]
     assert shop.available("MUG") == 10
+
+
+def test_the_payment_awaiting_the_customer_is_named_in_a_split_tender(shop: Shop) -> None:
+    gifts = StoreCreditGateway(shop.store, key=GIFT_KEY)
+    code, _ = issue_gift_card(shop.store, usd("5.00"), key=GIFT_KEY)
+    shop.cart("c1", ("TEE", 1))
+    tenders = [
+        PayWith("gift_card", gifts.card_token(code), limit=usd("5.00"), credit=True),
+        PayWith("fake", FAKE_TOKEN_REQUIRES_ACTION),
+    ]
+    first = shop.checkout.place_order("c1", key="k1", tenders=tenders)
+    assert first.action_payment_id == "k1-fake"
+    replay = shop.checkout.place_order("c1", key="k1", tenders=tenders)
+    assert replay.state is CheckoutState.AWAITING_ACTION
+    assert replay.action_payment_id == "k1-fake"
+    assert replay.next_action is not None  # the gateway's answer to this call's confirm

@@ -88,6 +88,9 @@ _S = CheckoutState
 _HELD = frozenset({PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZED})
 
 
+_WAITING = frozenset({PaymentStatus.REQUIRES_ACTION, PaymentStatus.PENDING})
+
+
 class _Missing:
     """No payment yet (its authorization was never sent)."""
 
@@ -309,9 +312,13 @@ class CheckoutService:
         if record.order_id is not None:
             with self.store.transaction(readonly=True) as tx:
                 order = tx.aggregates(ORDER_KIND).get(record.order_id)
-        waiting = next(
-            (t.payment_id for t in record.tenders if record.state is _S.AWAITING_ACTION), None
-        )
+        waiting = None
+        if record.state is _S.AWAITING_ACTION:
+            for tender in record.tenders:
+                payment = self.payments.find(tender.payment_id)
+                if payment is not None and payment.status in _WAITING:
+                    waiting = tender.payment_id
+                    break
         return CheckoutResult(
             record.state, order, action_payment_id=waiting, requote=record.requote
         )
@@ -447,7 +454,7 @@ class CheckoutService:
             except CommerceError as exc:
                 raise _Failed("authorize", exc) from exc
             self._step("after_authorize")
-            if payment.status in (PaymentStatus.REQUIRES_ACTION, PaymentStatus.PENDING):
+            if payment.status in _WAITING:
                 if record.state is not _S.AWAITING_ACTION:
                     self._extend(record)
                     record = self._save(record, state=_S.AWAITING_ACTION)
