@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -39,10 +40,27 @@ T = TypeVar("T")
 #: as bytes, then new rows (the reservation and its lines, ledger entries, outbox events).
 LOCK_ORDER = "reservations by id, then stock rows by (sku, location) bytes, then inserts"
 
+_LOG = logging.getLogger("commercekit.inventory")
 
-def pause(attempt: int) -> None:
-    """Wait before running a transaction again: capped exponential backoff with full jitter."""
-    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+
+def pause(attempt: int, operation: str = "transaction") -> None:
+    """Wait before running a transaction again: capped exponential backoff with full jitter.
+
+    Logs the retry at INFO (``event="retry"``), naming the caller's function.
+    """
+    delay = random.uniform(0, min(0.05, 0.002 * 2**attempt))
+    _LOG.info(
+        "lost a deadlock or serialization race; retrying",
+        stacklevel=2,
+        extra={
+            "area": "inventory",
+            "event": "retry",
+            "operation": operation,
+            "attempt": attempt,
+            "delay_ms": round(delay * 1000, 1),
+        },
+    )
+    time.sleep(delay)
 
 
 class ServiceParts:

@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MANY", "Reserving"]
 
-#: Carts of more lines than this are held with set-based statements (one per step, not per row).
-MANY = 64
+#: Carts of more lines than this go through the stock repository's many-row methods: one
+#: set-based statement per step on PostgreSQL, whatever the number of rows (issue 16).
+MANY = 1
 
 
 class Reserving(ServiceParts):
@@ -51,8 +52,9 @@ class Reserving(ServiceParts):
         """Hold stock for every line of a cart, or for none of them.
 
         Units are summed per SKU across lines and across bundle components, expired holds on
-        those SKUs are freed first, the strategy chooses locations, and each stock row is then
-        taken with one guarded statement, in (SKU, location) byte order.
+        those SKUs are freed first, the strategy chooses locations, and the stock rows are then
+        taken with guarded statements, in (SKU, location) byte order (on PostgreSQL, one
+        statement for every row of the cart).
 
         Idempotent on ``key``: the same key with the same lines (in any order) returns the
         reservation made the first time, whatever its status now; the same key with other
@@ -116,29 +118,20 @@ class Reserving(ServiceParts):
         general plan's bookkeeping. A guard that fails (on PostgreSQL, where the rows read
         may have moved since) raises :class:`Retry`; the last attempt never comes here.
         """
-        rows = stock(tx)
+        # Every row in one guarded statement where the backend has one (PostgreSQL, two rows or
+        # more: locked in byte order), else one per row in the plan's byte order; either way
+        # the rows come back changed, so a low-stock threshold needs no read of its own.
+        taken = stock(tx).reserve_many(
+            [(sku, location, units) for sku, location, units, _ in lines]
+        )
+        if taken is None:
+            raise Retry
+        now_by_row = {(level.sku, level.location): level for level in taken}
         held = []
-        if len(lines) > MANY:
-            # A large cart: every row in one set-based statement where the backend has one.
-            taken = rows.reserve_many([(sku, location, units) for sku, location, units, _ in lines])
-            if taken is None:
-                raise Retry
-            now_by_row = {(level.sku, level.location): level for level in taken}
-            for sku, location, units, threshold in lines:
-                if threshold is not None:
-                    level = now_by_row[sku, location]
-                    low_stock(tx, level, level.available + units, threshold)
-                held.append(ReservationLine(sku, location, units))
-            return reservations(tx).create(
-                key, held, expires_at=tx.now() + ttl, request_hash=digest
-            )
         for sku, location, units, threshold in lines:
-            if not rows.reserve(sku, location, units):
-                raise Retry
             if threshold is not None:
-                after = rows.level(sku, location)
-                assert after is not None
-                low_stock(tx, after, after.available + units, threshold)
+                level = now_by_row[sku, location]
+                low_stock(tx, level, level.available + units, threshold)
             held.append(ReservationLine(sku, location, units))
         return reservations(tx).create(key, held, expires_at=tx.now() + ttl, request_hash=digest)
 
@@ -174,9 +167,31 @@ class Reserving(ServiceParts):
 
         Freed holds are given back and planned units taken with one guarded statement per row,
         in byte order. A guard that fails means the stock moved since the plan: :class:`Retry`,
-        or on the ``final`` attempt the shortage it found.
+        or on the ``final`` attempt the shortage it found. Without freed holds, and before the
+        final attempt, the rows are taken with :meth:`reserve_many
+        <commercekit.ports.StockRepository.reserve_many>` instead (one set-based statement on
+        PostgreSQL, in the same order).
         """
         plan, freed, thresholds, levels = planned.plan, planned.freed, planned.thresholds, stock(tx)
+        if not freed and not final:
+            ordered = sorted(plan, key=row_order) if len(plan) > 1 else list(plan)
+            taken = levels.reserve_many(
+                [(sku, location, plan[sku, location]) for sku, location in ordered]
+            )
+            if taken is None:
+                raise Retry
+            now_by_row = {(level.sku, level.location): level for level in taken}
+            for row in ordered:
+                threshold = thresholds.get(row)
+                if threshold is not None:
+                    level = now_by_row[row]
+                    low_stock(tx, level, level.available + plan[row], threshold)
+            lines = [
+                ReservationLine(sku, location, plan[sku, location]) for sku, location in ordered
+            ]
+            return reservations(tx).create(
+                key, lines, expires_at=tx.now() + ttl, request_hash=digest
+            )
         rows = sorted(plan.keys() | freed.keys(), key=row_order) if freed or len(plan) > 1 else plan
         for row in rows:
             if freed and row in freed:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from commercekit.errors import ConflictError, NotFoundError
+from commercekit.inventory import _sql_stock
 from commercekit.inventory._records import Reservation, ReservationLine, ReservationStatus
 from commercekit.inventory._sql_planning import in_set
 from commercekit.ports import STOCK
@@ -83,8 +84,9 @@ class SqlReservationRepository:
         ).rowcount
         if inserted != 1:
             raise ConflictError(f"a reservation with key {key!r} already exists")
-        if tx.dialect == "postgresql" and len(ordered) > 64:
-            # One statement for a large cart instead of a round trip per line.
+        if tx.dialect == "postgresql" and len(ordered) > _sql_stock._FEW_ROWS:
+            # One statement for the lines instead of a round trip per line (the threshold of
+            # the stock rows' set-based statements, read here so that both move together).
             tx.execute(
                 "INSERT INTO ck_reservation_lines (reservation_id, sku, location, quantity)"
                 " SELECT ?, v.sku, v.location, v.n"
@@ -196,13 +198,18 @@ class SqlReservationRepository:
                     key = (line.sku, line.location)
                     holds[key] = holds.get(key, 0) + line.quantity
                 released.append(reservation)
-        # One guarded statement per row, in (SKU, location) byte order like every reserver,
-        # so a sweep never deadlocks against a reservation in flight.
-        stock = self._tx.repository(STOCK)
-        for (sku, location), quantity in sorted(
-            holds.items(), key=lambda item: (item[0][0].encode(), item[0][1].encode())
-        ):
-            stock.unreserve(sku, location, quantity)
+        # Stock rows in (SKU, location) byte order like every reserver (one set-based statement
+        # on PostgreSQL, which locks them in that order), so a sweep never deadlocks against a
+        # reservation in flight.
+        if holds:
+            self._tx.repository(STOCK).unreserve_many(
+                [
+                    (sku, location, quantity)
+                    for (sku, location), quantity in sorted(
+                        holds.items(), key=lambda item: (item[0][0].encode(), item[0][1].encode())
+                    )
+                ]
+            )
         return released
 
     def delete_closed(self, *, before: datetime) -> int:

@@ -30,8 +30,26 @@ _LEVEL = "sku, location, on_hand, reserved, stock_floor"
 _MOVEMENT = "id, sku, location, kind, quantity, reason, reference, created_at, movement_key"
 
 
-# Beyond this many rows, PostgreSQL gets one set-based statement instead of one per row.
-_FEW_ROWS = 64
+# Beyond this many rows, PostgreSQL gets one set-based statement instead of one per row: any
+# set of two rows or more, so that the round trips of a reservation, a commit, a release or a
+# sweep do not grow with its rows (issue 16). A single row is one plain guarded statement. (The
+# reservation lines' INSERT shares this threshold; SQLite, in-process, always runs one per row.)
+_FEW_ROWS = 1
+
+# The rows of ``unnest(skus, locations, quantities)`` as ``v(sku, location, n)``, their stock
+# rows locked in (SKU, location) byte order (``COLLATE "C"``) before any of them changes: the
+# lock order of every inventory path (see LOCK_ORDER in commercekit.inventory._base). The
+# subquery is never flattened into the statement around it (it sorts and locks); its LockRows
+# node takes each row's lock as the sorted rows come out of its Sort, and the statement around
+# it can change a row only after it came out, so every lock is taken in that order. One
+# statement instead of a ``SELECT ... FOR NO KEY UPDATE`` and then the change.
+_LOCKED = (
+    "(SELECT l.sku, l.location, u.n FROM ck_stock_levels l"
+    " JOIN unnest(?::text[], ?::text[], ?::bigint[]) AS u(sku, location, n)"
+    " ON l.sku = u.sku AND l.location = u.location"
+    ' ORDER BY l.sku COLLATE "C", l.location COLLATE "C" FOR NO KEY UPDATE OF l) AS v'
+)
+_RETURNING = f"RETURNING {', '.join('s.' + c for c in _LEVEL.split(', '))}"
 
 
 def _columns(rows: Sequence[tuple[str, str, int]]) -> tuple[list[str], list[str], list[int]]:
@@ -218,6 +236,22 @@ class SqlStockRepository:
     ) -> StockLevel:
         """Turn ``quantity`` held by :meth:`reserve` into a sale: on hand and reserved both drop."""
         check_count(quantity)
+        if self._tx.dialect == "postgresql":
+            # The change and its ledger entry in one statement: one round trip, not two.
+            now = self._tx.db_now()
+            row = self._tx.execute(
+                "WITH sold AS (UPDATE ck_stock_levels SET on_hand = on_hand - ?,"
+                " reserved = reserved - ?, updated_at = ? WHERE sku = ? AND location = ?"
+                f" AND reserved >= ? RETURNING {_LEVEL}),"
+                " entered AS (INSERT INTO ck_stock_movements"
+                " (sku, location, kind, quantity, reference, created_at)"
+                " SELECT sku, location, 'sale', ?, ?, ? FROM sold)"
+                f" SELECT {_LEVEL} FROM sold",
+                (quantity, quantity, now, sku, location, quantity, -quantity, reference, now),
+            ).fetchone()
+            if row is None:
+                raise ReservationError(f"{sku} at {location} does not hold {quantity} reserved")
+            return _level(row)
         row = self._tx.execute(
             "UPDATE ck_stock_levels SET on_hand = on_hand - ?, reserved = reserved - ?,"
             " updated_at = ? WHERE sku = ? AND location = ? AND reserved >= ?"
@@ -231,45 +265,44 @@ class SqlStockRepository:
 
     # -- many rows at once: one statement each on PostgreSQL, whatever the cart's size ---------
 
-    def _lock(self, rows: Sequence[tuple[str, str, int]]) -> None:
-        """Lock ``rows`` in (SKU, location) byte order (``COLLATE "C"``), in one statement."""
-        self._tx.execute(
-            "SELECT 1 FROM ck_stock_levels s JOIN unnest(?::text[], ?::text[]) AS v(sku, location)"
-            " ON s.sku = v.sku AND s.location = v.location"
-            ' ORDER BY s.sku COLLATE "C", s.location COLLATE "C" FOR NO KEY UPDATE OF s',
-            ([r[0] for r in rows], [r[1] for r in rows]),
-        ).fetchall()
-
     def _set_based(self, rows: Sequence[tuple[str, str, int]]) -> bool:
         for sku, location, quantity in rows:
             _key(sku, location)
             check_count(quantity)
         return self._tx.dialect == "postgresql" and len(rows) > _FEW_ROWS
 
+    def _reserve_one(self, sku: str, location: str, quantity: int) -> StockLevel | None:
+        """:meth:`reserve`, returning the row after the change (``None`` if the guard failed)."""
+        row = self._tx.execute(
+            "UPDATE ck_stock_levels SET reserved = reserved + ?, updated_at = ?"
+            " WHERE sku = ? AND location = ? AND on_hand - reserved - ? >= stock_floor"
+            f" RETURNING {_LEVEL}",
+            (quantity, self._tx.db_now(), sku, location, quantity),
+        ).fetchone()
+        return None if row is None else _level(row)
+
     def reserve_many(self, rows: Sequence[tuple[str, str, int]]) -> list[StockLevel] | None:
         """Hold each ``(sku, location, quantity)`` (distinct rows) if every guard holds.
 
-        Returns the rows after the change, or ``None`` if some row lacked the stock: then some
-        holds may already be taken, and the caller must roll the transaction back. On
-        PostgreSQL a large set is locked in byte order and updated in one statement, rather
-        than one round trip per row.
+        Returns the rows after the change (in no particular order), or ``None`` if some row
+        lacked the stock: then some holds may already be taken, and the caller must roll the
+        transaction back. On PostgreSQL two rows or more are locked in byte order and updated
+        in one statement, rather than one round trip per row; elsewhere each row is one
+        statement (in the order given), which returns the row as well.
         """
         if not self._set_based(rows):
             levels: list[StockLevel] = []
             for sku, location, quantity in rows:
-                if not self.reserve(sku, location, quantity):
+                level = self._reserve_one(sku, location, quantity)
+                if level is None:
                     return None
-                level = self.level(sku, location)
-                assert level is not None  # reserved just now
                 levels.append(level)
             return levels
-        self._lock(rows)
         found = self._tx.execute(
             "UPDATE ck_stock_levels s SET reserved = s.reserved + v.n, updated_at = ?"
-            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS v(sku, location, n)"
+            f" FROM {_LOCKED}"
             " WHERE s.sku = v.sku AND s.location = v.location"
-            " AND s.on_hand - s.reserved - v.n >= s.stock_floor"
-            f" RETURNING {', '.join('s.' + c for c in _LEVEL.split(', '))}",
+            f" AND s.on_hand - s.reserved - v.n >= s.stock_floor {_RETURNING}",
             (self._tx.db_now(), *_columns(rows)),
         ).fetchall()
         return [_level(row) for row in found] if len(found) == len(rows) else None
@@ -280,10 +313,9 @@ class SqlStockRepository:
             for sku, location, quantity in rows:
                 self.unreserve(sku, location, quantity)
             return
-        self._lock(rows)
         updated = self._tx.execute(
             "UPDATE ck_stock_levels s SET reserved = s.reserved - v.n, updated_at = ?"
-            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS v(sku, location, n)"
+            f" FROM {_LOCKED}"
             " WHERE s.sku = v.sku AND s.location = v.location AND s.reserved >= v.n",
             (self._tx.db_now(), *_columns(rows)),
         ).rowcount
@@ -293,28 +325,30 @@ class SqlStockRepository:
     def sell_reserved_many(
         self, rows: Sequence[tuple[str, str, int]], *, reference: str | None = None
     ) -> list[StockLevel]:
-        """Turn each held ``(sku, location, quantity)`` into a sale, with its ledger entry."""
+        """Turn each held ``(sku, location, quantity)`` into a sale, with its ledger entry.
+
+        On PostgreSQL, two rows or more are locked in byte order, updated and entered in the
+        ledger (in byte order) by one statement. Returns the rows after the change (in no
+        particular order).
+        """
         if not self._set_based(rows):
             return [self.sell_reserved(s, loc, n, reference=reference) for s, loc, n in rows]
-        self._lock(rows)
         now = self._tx.db_now()
         found = self._tx.execute(
-            "UPDATE ck_stock_levels s SET on_hand = s.on_hand - v.n, reserved = s.reserved - v.n,"
-            " updated_at = ?"
-            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS v(sku, location, n)"
+            "WITH sold AS (UPDATE ck_stock_levels s"
+            " SET on_hand = s.on_hand - v.n, reserved = s.reserved - v.n, updated_at = ?"
+            f" FROM {_LOCKED}"
             " WHERE s.sku = v.sku AND s.location = v.location AND s.reserved >= v.n"
-            f" RETURNING {', '.join('s.' + c for c in _LEVEL.split(', '))}",
-            (now, *_columns(rows)),
+            f" {_RETURNING}, v.n),"
+            " entered AS (INSERT INTO ck_stock_movements"
+            " (sku, location, kind, quantity, reference, created_at)"
+            " SELECT sku, location, 'sale', -n, ?, ? FROM sold"
+            ' ORDER BY sku COLLATE "C", location COLLATE "C")'
+            f" SELECT {_LEVEL} FROM sold",
+            (now, *_columns(rows), reference, now),
         ).fetchall()
         if len(found) != len(rows):
             raise ReservationError(f"{len(rows) - len(found)} of the rows do not hold their units")
-        skus, locations, quantities = _columns(rows)
-        self._tx.execute(
-            "INSERT INTO ck_stock_movements (sku, location, kind, quantity, reference, created_at)"
-            " SELECT v.sku, v.location, 'sale', -v.n, ?, ?"
-            " FROM unnest(?::text[], ?::text[], ?::bigint[]) AS v(sku, location, n)",
-            (reference, now, skus, locations, quantities),
-        )
         return [_level(row) for row in found]
 
     def movements(self, sku: str, location: str) -> list[StockMovement]:
