@@ -7,11 +7,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit docs bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard examples/*/requirements.txt)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "commercekit needs Python 3.11+; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs,postgres]'
+	@# The example shops' own dependencies (FastAPI, Django, ...), for their tests.
+	@for r in $(wildcard examples/*/requirements.txt); do $(BIN)/python -m pip install --quiet -r "$$r" || exit 1; done
 	@touch $(STAMP)
 
 demo: $(STAMP)
