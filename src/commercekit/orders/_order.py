@@ -19,7 +19,7 @@ cannot take) and changes nothing: the aggregate is frozen.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -510,6 +510,26 @@ class Order:
             checked[line_id] = _positive(quantity, name=f"quantity of line {line_id!r}")
         return checked
 
+    def _moved(
+        self,
+        units: Mapping[str, Quantity],
+        field: str,
+        limit: Callable[[OrderLine], Quantity],
+        left: str,
+    ) -> tuple[OrderLine, ...]:
+        """The lines with ``units`` added to their count ``field``, none past its ``limit``."""
+        lines = []
+        for line in self.lines:
+            before = getattr(line, field)
+            after = before + units.get(line.line_id, 0)
+            if after > limit(line):
+                raise InvalidQuantityError(
+                    f"line {line.line_id!r} has {limit(line) - before} {left}, "
+                    f"not {units[line.line_id]}"
+                )
+            lines.append(attrs.evolve(line, **{field: after}))
+        return tuple(lines)
+
     def fulfil(self, fulfilment: Fulfilment) -> Order:
         """Record a shipment of some units; more than is left to ship is refused.
 
@@ -523,19 +543,11 @@ class Order:
             raise StateTransitionError(
                 f"order {self.number} already has fulfilment {fulfilment.id!r}"
             )
-        lines = []
-        for line in self.lines:
-            shipped = line.fulfilled + units.get(line.line_id, 0)
-            if shipped > line.quantity:
-                raise InvalidQuantityError(
-                    f"line {line.line_id!r} has {line.quantity - line.fulfilled} left to ship, "
-                    f"not {units[line.line_id]}"
-                )
-            lines.append(attrs.evolve(line, fulfilled=shipped))
+        lines = self._moved(units, "fulfilled", lambda ln: ln.quantity, "left to ship")
         done = all(ln.fulfilled == ln.quantity for ln in lines)
         return attrs.evolve(
             self,
-            lines=tuple(lines),
+            lines=lines,
             fulfilments=(*self.fulfilments, fulfilment),
             fulfilment=FulfilmentState.FULFILLED if done else FulfilmentState.PARTIALLY_FULFILLED,
             history=self._log("fulfilled", fulfilment.at, fulfilment.id),
@@ -545,19 +557,11 @@ class Order:
         """Units came back; only shipped units return."""
         self._open("nothing can come back")
         units = self._counted(quantities, "a return")
-        lines = []
-        for line in self.lines:
-            back = line.returned + units.get(line.line_id, 0)
-            if back > line.fulfilled:
-                raise InvalidQuantityError(
-                    f"line {line.line_id!r} has {line.fulfilled - line.returned} shipped and not "
-                    f"returned, not {units[line.line_id]}"
-                )
-            lines.append(attrs.evolve(line, returned=back))
+        lines = self._moved(units, "returned", lambda ln: ln.fulfilled, "shipped and not returned")
         everything = all(ln.returned == ln.quantity for ln in lines)
         return attrs.evolve(
             self,
-            lines=tuple(lines),
+            lines=lines,
             fulfilment=FulfilmentState.RETURNED
             if everything
             else FulfilmentState.PARTIALLY_RETURNED,
