@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit docs bench clean
+.PHONY: demo test lint typecheck unit docs bench changelog clean
 
 $(STAMP): pyproject.toml $(wildcard examples/*/requirements.txt)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "commercekit needs Python 3.11+; set PYTHON=python3.11")'
@@ -38,6 +38,12 @@ test: lint typecheck unit docs
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.versus
+
+# Previews the next release's notes from the fragments in changelog.d/ (nothing is written);
+# `make changelog VERSION=x.y.z` writes them into CHANGELOG.md above the earlier entries and
+# removes the fragments (git rm). See docs/contributing.rst.
+changelog: $(STAMP)
+	$(BIN)/towncrier build $(if $(VERSION),--yes --version "$(VERSION)",--draft --version Unreleased)
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache .mypy_cache .ruff_cache .coverage
