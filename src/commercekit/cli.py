@@ -1,4 +1,4 @@
-"""The ``commercekit`` command: ``demo``, ``migrate URL`` and ``check URL``."""
+"""The ``commercekit`` command: ``demo``, ``migrate``, ``check``, ``backup`` and ``restore``."""
 
 from __future__ import annotations
 
@@ -251,6 +251,89 @@ def _check(url: str | None, schema: str | None, out: TextIO, *, direct_holds: bo
     return _report(out, checker.problems)
 
 
+# -- commercekit backup / restore -------------------------------------------------------------
+
+
+class _Bar:
+    """A one-line progress bar on a terminal, redrawn once per percent."""
+
+    def __init__(self, label: str, stream: TextIO) -> None:
+        self.label = label
+        self.stream = stream
+        self.shown = -1
+        self.open = False  # a bar is on the line, without its newline yet
+
+    def __call__(self, done: int, total: int) -> None:
+        width = 30
+        filled = width if total <= 0 else min(width, width * done // total)
+        percent = 100 if total <= 0 else min(100, 100 * done // total)
+        if percent == self.shown and done < total:
+            return
+        self.shown = percent
+        bar = "#" * filled + "." * (width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {percent:3d}% {done}/{total} rows")
+        self.open = done < total
+        self.stream.write("\n" if done >= total else "")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the line of a bar that stopped short (an error follows it)."""
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
+
+
+def _progress_bar(label: str, stream: TextIO) -> _Bar | None:
+    """A bar on ``stream`` if it is a terminal; ``None`` (quiet) otherwise."""
+    return _Bar(label, stream) if stream.isatty() else None
+
+
+def _no_memory(url: str, what: str) -> None:
+    if url.partition("://")[0].lower() == "memory":
+        raise ConfigurationError(
+            f"memory:// opens a new, empty database that is gone when the command ends: "
+            f"nothing to {what}"
+        )
+
+
+def _backup(url: str, file: str, schema: str | None, out: TextIO) -> int:
+    from commercekit.storage import backup
+
+    _no_memory(url, "back up")
+    bar = _progress_bar("backup", sys.stderr)
+    try:
+        info = backup(url, file, schema=schema, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(
+        f"backed up {info.total_rows} rows of {len(info.rows)} tables ({info.backend}, schema "
+        f"versions {info.schema}) to {file}",
+        file=out,
+    )
+    return 0
+
+
+def _restore(file: str, url: str, schema: str | None, out: TextIO) -> int:
+    from commercekit.storage import restore
+
+    _no_memory(url, "restore into")
+    bar = _progress_bar("restore", sys.stderr)
+    try:
+        info = restore(file, url, schema=schema, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(
+        f"restored {info.total_rows} rows of {len(info.rows)} tables from {file} (a "
+        f"{info.backend} backup of {info.created_at:%Y-%m-%d %H:%M:%S} UTC, schema versions "
+        f"{info.schema}); run `commercekit check` on the store to verify it",
+        file=out,
+    )
+    return 0
+
+
 def _report(out: TextIO, problems: list[str]) -> int:
     """Print the verdict; the exit code: 0 if nothing is wrong, else 1."""
     if not problems:
@@ -296,6 +379,21 @@ def _parser() -> argparse.ArgumentParser:
         help="the application also holds stock with the stock repository's reserve() outside "
         "reservations: reserved above what active reservations hold is not a problem",
     )
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent snapshot of a store to FILE while the shop keeps running "
+        "(gzip'd JSON Lines; restores into SQLite or PostgreSQL)",
+    )
+    backup.add_argument("url", metavar="URL", help="store URL to back up")
+    backup.add_argument("file", metavar="FILE", help="the backup file to write (replaced)")
+    backup.add_argument("--schema", help="PostgreSQL schema of commercekit's tables")
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup FILE into an empty store (either backend), all or nothing",
+    )
+    restore.add_argument("file", metavar="FILE", help="the backup file to read")
+    restore.add_argument("url", metavar="URL", help="store URL to restore into (must be empty)")
+    restore.add_argument("--schema", help="PostgreSQL schema for commercekit's tables")
     return parser
 
 
@@ -310,6 +408,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _migrate(args.url, args.schema, stream)
         if args.command == "check":
             return _check(args.url, args.schema, stream, direct_holds=args.direct_holds)
+        if args.command == "backup":
+            return _backup(args.url, args.file, args.schema, stream)
+        if args.command == "restore":
+            return _restore(args.file, args.url, args.schema, stream)
     except CommerceError as exc:
         print(f"commercekit: error: {exc}", file=sys.stderr)
         return 1

@@ -28,6 +28,9 @@ subclasses the builtin too, so ``except ValueError`` keeps working in host code:
     │   ├── ConstraintError                    a CHECK/UNIQUE/FOREIGN KEY refused a write
     │   ├── NotFoundError (LookupError)        no record with that key
     │   ├── SchemaVersionError                 the database schema is newer or older than usable
+    │   │   └── BackupSchemaError              a backup from a newer schema than this library's
+    │   ├── BackupError                        a backup file that is damaged or not a backup
+    │   ├── RestoreRefusedError                a restore target not empty, or at a newer schema
     │   ├── StorageUnavailableError            the server cannot be reached (refused, down)
     │   └── StorageBusyError                   the database stayed locked past the busy timeout
     ├── InventoryError
@@ -70,6 +73,8 @@ from typing import Any
 
 __all__ = [
     "AllocationError",
+    "BackupError",
+    "BackupSchemaError",
     "CheckoutError",
     "CheckoutFailedError",
     "CheckoutInProgressError",
@@ -101,6 +106,7 @@ __all__ = [
     "PriceNotFoundError",
     "PricingError",
     "ReservationError",
+    "RestoreRefusedError",
     "RetryableConflictError",
     "SchemaVersionError",
     "MethodRefusedError",
@@ -316,6 +322,30 @@ class NotFoundError(StorageError, LookupError):
 
 class SchemaVersionError(StorageError):
     """The database schema is of a version this library cannot work with."""
+
+
+class BackupSchemaError(SchemaVersionError):
+    """A backup made at a newer schema: an area version (or an area) this library does not know.
+
+    Nothing was restored; the message names the area, and restoring needs a commercekit that
+    knows it (see :func:`commercekit.storage.restore`).
+    """
+
+
+class BackupError(StorageError):
+    """A file that cannot be restored: not a commercekit backup, damaged, or cut short.
+
+    Raised for bad compressed data or JSON, a checksum or row count that does not match, or a
+    missing trailer. A restore runs in one transaction, so nothing of the file was restored.
+    """
+
+
+class RestoreRefusedError(StorageError):
+    """A restore refused by its target: a store that is not empty, or is at a newer schema.
+
+    A restore only fills an empty store (no row in any of commercekit's tables); nothing was
+    changed.
+    """
 
 
 class InventoryError(CommerceError):

@@ -2,9 +2,11 @@
 
 A whole payment life runs through PaymentService and StripeGateway over the Stripe simulator,
 with the failures that make adapters talk the most (a decline, a server failing past the
-retries, a wrong API key, a forged and a good webhook), every log record captured at DEBUG,
-every error and repr kept, and the SQLite file dumped; then each is searched for the key and
-the secret.
+retries, timeouts, a wrong API key, a forged and a good webhook), every log record captured at
+DEBUG, every error and repr kept, and the SQLite file dumped; then each is searched for the key
+and the secret (log records with :func:`tests.integration.test_log_secrets.leaks`: message,
+arguments and ``extra`` values). The other adapters, PostgreSQL, gift cards and webhooks are
+searched in :mod:`tests.integration.test_log_secrets`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from commercekit.clock import ManualClock
 from commercekit.gateways.payments import StripeGateway
 from commercekit.payments import PaymentService
 from commercekit.storage import open_store
+from tests.integration.test_log_secrets import leaks
+from tests.integration.test_log_secrets import logged as logged_events
 from tests.stripe_server import API_KEY, StripeSimulator, signed_delivery
 
 SECRET = "whsec_test_DoNotLeakThisWebhookSecret42"
@@ -52,6 +56,10 @@ def test_keys_and_secrets_never_reach_logs_errors_reprs_or_the_store(
         with pytest.raises(errors.GatewayError) as refused:
             service.authorize("p4", "wrong", Money("9.00", "EUR"), "pm_card_visa")
         seen.append(refused.value)
+        sim.time_out_next(times=3)  # every attempt
+        with pytest.raises(errors.OutcomeUnknownError) as timed_out:
+            service.authorize("p5", "card", Money("9.00", "EUR"), "pm_card_visa")
+        seen.append(timed_out.value)
         sim.fail_next(500, times=30)
         with pytest.raises(errors.CommerceError) as failing:
             service.authorize("p3", "card", Money("9.00", "EUR"), "pm_card_visa")
@@ -67,6 +75,16 @@ def test_keys_and_secrets_never_reach_logs_errors_reprs_or_the_store(
     logged = [f"{r.getMessage()} {r.__dict__!r}" for r in caplog.records]
     raised = [f"{e} {e!r} {vars(e)!r} {e.__cause__!r} {e.__context__!r}" for e in seen]
     assert caplog.records, "the failures were logged"
+    assert not leaks(caplog.records, [API_KEY, WRONG_KEY, SECRET])
+    failures = {
+        r.payment_id: r for r in logged_events(caplog, "gateway_failure") if r.area == "payments"
+    }
+    assert {p: (r.outcome, r.provider) for p, r in failures.items()} == {
+        "p2": ("declined", "stripe"),
+        "p4": ("error", "stripe"),
+        "p3": ("outcome_unknown", "stripe"),
+        "p5": ("outcome_unknown", "stripe"),
+    }
     assert "p1" in dump  # the payments were stored (the dump is not empty of them)
     for where, texts in [("logs", logged), ("errors", raised), ("reprs", reprs), ("store", [dump])]:
         for text in texts:

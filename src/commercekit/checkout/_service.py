@@ -577,7 +577,13 @@ class CheckoutService:
         """Give back what ``record`` holds; store it as failed with what was undone."""
         log.info(
             "checkout failed; compensating",
-            extra={"checkout": record.id, "step": step, "error": type(cause).__name__},
+            extra={
+                "area": "checkout",
+                "event": "compensating",
+                "checkout": record.id,
+                "step": step,
+                "error": type(cause).__name__,
+            },
         )
         undone = self._give_back(record)
         for _ in range(5):
@@ -650,7 +656,12 @@ class CheckoutService:
                 # (its lease was renewed); the others must not wait for it.
                 log.warning(
                     "checkout recovery failed; retried on a later pass",
-                    extra={"checkout": record.id, "error": type(exc).__name__},
+                    extra={
+                        "area": "checkout",
+                        "event": "recovery_failed",
+                        "checkout": record.id,
+                        "error": type(exc).__name__,
+                    },
                 )
         return outcomes
 

@@ -68,8 +68,10 @@ class Dispatcher:
     clock.
 
     A handler's error is recorded and logged as its type and message, never with the event's
-    payload; the dispatcher logs to ``commercekit.events`` with ``extra`` fields
-    ``event_id``, ``topic``, ``attempts`` and ``consumer``.
+    payload; the dispatcher logs to ``commercekit.events`` with ``extra`` fields ``area``,
+    ``event`` (what happened: ``delivered``, ``delivery_failed``, ``dead_letter``, ...),
+    ``event_id``, ``topic``, ``attempts`` and ``consumer``, and a failed webhook's
+    ``provider``, ``status`` and ``code``.
     """
 
     def __init__(
@@ -198,7 +200,7 @@ class Dispatcher:
                     "outbox dispatch failed, retrying in %s s: %s",
                     idle_sleep,
                     _error_text(exc),
-                    extra={"consumer": self.consumer},
+                    extra={"area": "events", "event": "dispatch_failed", "consumer": self.consumer},
                 )
                 report = DispatchReport()
             total += report
@@ -209,7 +211,8 @@ class Dispatcher:
     # -- one event ---------------------------------------------------------------------------
 
     def _dispatch(self, event: OutboxEvent) -> DispatchReport:
-        context = {
+        context: dict[str, object] = {
+            "area": "events",
             "event_id": event.id,
             "topic": event.topic,
             "attempts": event.attempts,
@@ -217,18 +220,30 @@ class Dispatcher:
         }
         handlers = self.handlers_for(event.topic)
         if not handlers:
-            _LOG.debug("no handler for outbox event %s (%s)", event.id, event.topic, extra=context)
+            _LOG.debug(
+                "no handler for outbox event %s (%s)",
+                event.id,
+                event.topic,
+                extra={**context, "event": "no_handler"},
+            )
         try:
             for handler in handlers:
                 handler(event)
         except Exception as exc:
+            for name in ("provider", "status", "code"):  # a webhook's (a GatewayError's)
+                context[name] = getattr(exc, name, None)
             return self._failed(event, _error_text(exc), context)
         try:
             with self.store.transaction() as tx:
                 tx.repository(OUTBOX).mark_delivered(event.id, consumer=self.consumer)
         except ConflictError:
             return self._taken_over(event, context)
-        _LOG.debug("delivered outbox event %s (%s)", event.id, event.topic, extra=context)
+        _LOG.debug(
+            "delivered outbox event %s (%s)",
+            event.id,
+            event.topic,
+            extra={**context, "event": "delivered"},
+        )
         return DispatchReport(delivered=1)
 
     def _failed(self, event: OutboxEvent, error: str, context: dict[str, object]) -> DispatchReport:
@@ -243,7 +258,7 @@ class Dispatcher:
                     event.topic,
                     attempts,
                     error,
-                    extra=context,
+                    extra={**context, "event": "dead_letter"},
                 )
                 return DispatchReport(dead=1)
             delay = retry_delay(
@@ -264,7 +279,7 @@ class Dispatcher:
             self.max_attempts,
             retry_at.isoformat(),
             error,
-            extra=context,
+            extra={**context, "event": "delivery_failed"},
         )
         return DispatchReport(failed=1)
 
@@ -273,6 +288,6 @@ class Dispatcher:
             "outbox event %s (%s): the lease ran out and another consumer took it over",
             event.id,
             event.topic,
-            extra=context,
+            extra={**context, "event": "taken_over"},
         )
         return DispatchReport(taken_over=1)

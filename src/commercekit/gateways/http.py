@@ -3,26 +3,37 @@
 The TaxJar, Stripe and EasyPost clients each speak their provider's rules (which answers are
 retried, how errors read); the wire mechanics below are the same for all of them, so they are
 written once. Amounts never pass through a float: Decimals are written as JSON numbers from
-their text, and JSON numbers are read back as Decimal.
+their text, and JSON numbers are read back as Decimal. Each adapter logs its retries and its
+failures through :func:`log_retry` and :func:`log_failure`, with the same ``extra`` keys.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Final, NoReturn
 
-from commercekit.errors import ConfigurationError
+from commercekit.errors import (
+    ConfigurationError,
+    GatewayUnavailableError,
+    OutcomeUnknownError,
+    PaymentDeclinedError,
+    TaxUnavailableError,
+)
 
 __all__ = [
     "SHOWN",
+    "failure_outcome",
     "check_client_settings",
     "decode_json",
     "encode_json",
     "full_jitter_delay",
+    "log_failure",
+    "log_retry",
     "read_json",
     "seconds",
     "shorten",
@@ -143,3 +154,93 @@ def full_jitter_delay(
         return min(retry_after, max_backoff)
     # The exponent is capped so that no attempt count overflows.
     return random() * min(max_backoff, math.ldexp(backoff, min(attempt - 1, 64)))
+
+
+def log_retry(
+    log: logging.Logger,
+    *,
+    provider: str,
+    operation: str,
+    attempt: int,
+    max_attempts: int,
+    problem: str,
+    status: int | None,
+    code: str | None,
+    delay: float | None,
+    area: str = "gateways",
+) -> None:
+    """Log failed attempt ``attempt`` of ``operation`` at WARNING (``event="retry"``).
+
+    ``delay`` is the pause before the next attempt, ``None`` when there is none. ``problem``
+    must already be free of secrets (adapters build it from the status and the request id).
+    """
+    log.warning(
+        "%s: attempt %d of %d: %s",
+        operation,
+        attempt,
+        max_attempts,
+        problem,
+        stacklevel=2,  # the record names the adapter's line, not this helper's
+        extra={
+            "area": area,
+            "event": "retry",
+            "provider": provider,
+            "operation": operation,
+            "attempt": attempt,
+            "max_attempts": max_attempts,
+            "status": status,
+            "code": code,
+            "delay_ms": None if delay is None else round(delay * 1000, 1),
+        },
+    )
+
+
+def failure_outcome(error: BaseException) -> str:
+    """How a failed call ended, in the words every ``gateway_failure`` log record uses.
+
+    ``declined``, ``outcome_unknown`` (it may have been done), ``unavailable`` (nothing was
+    done: retry later) or ``error`` (a refusal or an unreadable answer).
+    """
+    if isinstance(error, PaymentDeclinedError):
+        return "declined"
+    if isinstance(error, OutcomeUnknownError):
+        return "outcome_unknown"
+    if isinstance(error, GatewayUnavailableError | TaxUnavailableError):
+        return "unavailable"
+    return "error"
+
+
+def log_failure(
+    log: logging.Logger,
+    error: Exception,
+    *,
+    provider: str,
+    operation: str,
+    attempts: int | None,
+    area: str = "gateways",
+) -> None:
+    """Log the error an adapter is about to raise: a decline at INFO, anything else at WARNING.
+
+    The record (``event="gateway_failure"``) carries the error's ``provider``, ``status`` and
+    ``code`` and its message, which adapters build scrubbed of their keys; ``attempts`` is how
+    many were made (``None`` if the caller does not know).
+    """
+    outcome = failure_outcome(error)
+    log.log(
+        logging.INFO if outcome == "declined" else logging.WARNING,
+        "%s: %s",
+        operation,
+        error,
+        stacklevel=2,
+        extra={
+            "area": area,
+            "event": "gateway_failure",
+            "outcome": outcome,
+            "error": type(error).__name__,
+            "provider": getattr(error, "provider", None) or provider,
+            "operation": operation,
+            "attempt": attempts,
+            "status": getattr(error, "status", None),
+            "code": getattr(error, "code", None),
+        },
+    )

@@ -90,7 +90,7 @@ class Reserving(ServiceParts):
                 # Lost a deadlock: the whole transaction rolled back. Run it again if it is ours.
                 if not owned or final:
                     raise
-                pause(attempt)
+                pause(attempt, "reserve")
                 continue
             except ConflictError:
                 with store.transaction(readonly=True) as tx:

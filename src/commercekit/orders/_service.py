@@ -151,9 +151,21 @@ class OrderService:
                     for event in events(before, saved) if events else ():
                         tx.repository(OUTBOX).append(*event)
                     return saved
-            except ConflictError:
+            except ConflictError as exc:
                 if attempt == _MAX_ATTEMPTS - 1:
                     raise
+                log.info(
+                    "order changed meanwhile (%s); retrying",
+                    type(exc).__name__,
+                    extra={
+                        "area": "orders",
+                        "event": "retry",
+                        "operation": "update",
+                        "order": order_id,
+                        "attempt": attempt + 1,
+                        "max_attempts": _MAX_ATTEMPTS,
+                    },
+                )
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- money ---------------------------------------------------------------------------------
@@ -182,6 +194,8 @@ class OrderService:
                 log.warning(
                     "capture failed",
                     extra={
+                        "area": "orders",
+                        "event": "capture_failed",
                         "order": order.id,
                         "payment": tender.payment_id,
                         "error": type(exc).__name__,

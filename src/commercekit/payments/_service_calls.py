@@ -30,6 +30,7 @@ from commercekit.errors import (
     CommerceError,
     ConfigurationError,
     ConflictError,
+    GatewayError,
     GatewayUnavailableError,
     IdempotencyConflictError,
     InvalidIdentifierError,
@@ -67,6 +68,51 @@ def _reference_or_none(reference: str | None) -> str | None:
         return None if reference is None else check_identifier(reference, name="reference")
     except InvalidIdentifierError:
         return None
+
+
+def _log_failure(
+    gateway: PaymentGateway, payment: Payment, claim: PendingOperation, exc: Exception
+) -> None:
+    """Log a failed gateway call: a decline at INFO, a gateway's failure at WARNING.
+
+    Other errors (a request the service refused before calling) go to the caller unlogged.
+    Messages of gateway errors carry no secret (adapters scrub them); the payment method
+    token, which may be a gift card code, is never logged.
+    """
+    if isinstance(exc, PaymentDeclinedError):
+        level, outcome = logging.INFO, "declined"
+    elif isinstance(exc, OutcomeUnknownError):
+        level, outcome = logging.WARNING, "outcome_unknown"
+    elif isinstance(exc, GatewayUnavailableError):
+        level, outcome = logging.WARNING, "unavailable"
+    elif isinstance(exc, GatewayError):
+        level, outcome = logging.WARNING, "error"
+    elif isinstance(exc, CommerceError):
+        return
+    else:
+        level, outcome = logging.WARNING, "unexpected"
+    provider = getattr(exc, "provider", None) or gateway.provider
+    _LOG.log(
+        level,
+        "payment %s: %s %s by %s: %s",
+        payment.id,
+        claim.operation.value,
+        outcome,
+        provider,
+        exc if isinstance(exc, CommerceError) else type(exc).__name__,
+        extra={
+            "area": "payments",
+            "event": "gateway_failure",
+            "outcome": outcome,
+            "operation": claim.operation.value,
+            "error": type(exc).__name__,
+            "payment_id": payment.id,
+            "method": payment.method,
+            "provider": provider,
+            "status": getattr(exc, "status", None),
+            "code": getattr(exc, "code", None),
+        },
+    )
 
 
 class Calls:
@@ -109,10 +155,23 @@ class Calls:
                     return work(tx)
             except IdempotencyConflictError:
                 raise
-            except ConflictError:
+            except ConflictError as exc:
                 if attempt == self._max_attempts:
                     raise
-                self._sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+                delay = random.uniform(0, min(0.05, 0.002 * 2**attempt))
+                _LOG.info(
+                    "payment changed meanwhile (%s); retrying",
+                    type(exc).__name__,
+                    extra={
+                        "area": "payments",
+                        "event": "retry",
+                        "operation": "transaction",
+                        "attempt": attempt,
+                        "max_attempts": self._max_attempts,
+                        "delay_ms": round(delay * 1000, 1),
+                    },
+                )
+                self._sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     def get(self, payment_id: str) -> Payment:
@@ -176,8 +235,22 @@ class Calls:
             lambda p, at: apply_answer(p, claim, result, at, gateway.provider),
         )
 
-    @staticmethod
+    @classmethod
     def _send(
+        cls,
+        gateway: PaymentGateway,
+        payment: Payment,
+        claim: PendingOperation,
+        request: AuthorizeRequest | None,
+    ) -> GatewayResult:
+        try:
+            return cls._make_call(gateway, payment, claim, request)
+        except Exception as exc:
+            _log_failure(gateway, payment, claim, exc)
+            raise
+
+    @staticmethod
+    def _make_call(
         gateway: PaymentGateway,
         payment: Payment,
         claim: PendingOperation,
@@ -238,4 +311,12 @@ class Calls:
         try:
             work()
         except CommerceError as exc:
-            _LOG.warning("could not update a payment after a failed gateway call: %s", exc)
+            _LOG.warning(
+                "could not update a payment after a failed gateway call: %s",
+                exc,
+                extra={
+                    "area": "payments",
+                    "event": "bookkeeping_failed",
+                    "error": type(exc).__name__,
+                },
+            )

@@ -124,7 +124,17 @@ class Upkeep(ServiceBase):
             except PaymentDeclinedError:
                 pass  # an authorization declined on recovery: recorded as failed, finished
             except CommerceError as exc:
-                _LOG.warning("could not recover payment %r: %s", payment_id, exc)
+                _LOG.warning(
+                    "could not recover payment %r: %s",
+                    payment_id,
+                    exc,
+                    extra={
+                        "area": "payments",
+                        "event": "recovery_failed",
+                        "payment_id": payment_id,
+                        "error": type(exc).__name__,
+                    },
+                )
                 failed.append((payment_id, f"{type(exc).__name__}: {exc}"))
                 continue
             after = self.get(payment_id)

@@ -15,7 +15,7 @@ True
 Every backend runs the same SQL (migrations per area, guarded counters, versioned aggregates)
 and passes the same contract suite. Each area registers its own tables and repositories (see
 :mod:`commercekit.areas`); the store reads that registry. See the storage guide for choosing a
-backend.
+backend, and :func:`backup` and :func:`restore` for moving a shop between them.
 
 The records re-exported here (``StockLevel``, ``Reservation``, ``UsageCount``, ...) belong to
 their areas (:mod:`commercekit.inventory`, :mod:`commercekit.pricing`,
@@ -25,6 +25,7 @@ their areas (:mod:`commercekit.inventory`, :mod:`commercekit.pricing`,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from commercekit.clock import SystemClock
 from commercekit.errors import ConfigurationError
@@ -42,9 +43,11 @@ from commercekit.records import IdempotencyRecord, OutboxEvent, PruneReport
 from commercekit.storage._aggregates import SqlAggregateRepository
 from commercekit.storage._area import CORE_AREA
 from commercekit.storage._backend import Backend
+from commercekit.storage._backup import BackupInfo, backup
 from commercekit.storage._migrations import AreaVersion, SchemaState
 from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
-from commercekit.storage._store import Store, Transaction
+from commercekit.storage._restore import restore
+from commercekit.storage._store import DEFAULT_SLOW_TRANSACTION, Store, Transaction
 from commercekit.storage._url import DEFAULT_URL, URL_ENV, check_schema_name, parse_url
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "URL_ENV",
     "AggregateKind",
     "AreaVersion",
+    "BackupInfo",
     "IdempotencyRecord",
     "MovementKind",
     "OutboxEvent",
@@ -69,7 +73,9 @@ __all__ = [
     "Store",
     "Transaction",
     "UsageCount",
+    "backup",
     "open_store",
+    "restore",
 ]
 
 DEFAULT_SCHEMA = "commercekit"
@@ -85,6 +91,7 @@ def open_store(
     pool_size: int = 10,
     connect_timeout: float | None = None,
     areas: Sequence[Area] | None = None,
+    slow_transaction: timedelta | None = DEFAULT_SLOW_TRANSACTION,
 ) -> Store:
     """Open a store.
 
@@ -106,6 +113,8 @@ def open_store(
     opening fails within it and says why (``connection refused``, ``database "shop" does not
     exist``). ``areas`` are the areas whose tables and repositories the store serves (default
     :data:`~commercekit.areas.BUILTIN_AREAS`; the store's own area always comes first).
+    A transaction taking longer than ``slow_transaction`` (default 1 s; ``None``: never) is
+    logged as a WARNING on ``commercekit.storage`` (see the logging guide).
     """
     parsed = parse_url(url)
     if (
@@ -155,6 +164,7 @@ def open_store(
             clock=clock if clock is not None else SystemClock(),
             areas=areas,
             migrate_hint=hint,
+            slow_transaction=slow_transaction,
         )
     except BaseException:
         backend.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import threading
@@ -46,6 +47,7 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 _BEGIN = b"BEGIN"
 _BEGIN_READ_ONLY = b"BEGIN READ ONLY"
 _BAD_PARAMETER = "connection is bad: invalid "  # libpq refused a parameter before connecting
+_LOG = logging.getLogger("commercekit.storage")
 
 
 def _secrets_of(conninfo: str) -> tuple[str, ...]:
@@ -152,6 +154,12 @@ class PostgresBackend:
         except (PoolTimeout, psycopg.Error) as exc:
             pool.close()
             self._connect().close()  # the server went away again: raise its reason
+            self._log(
+                logging.WARNING,
+                "pool_unavailable",
+                "PostgreSQL pool could not open a connection within %ss",
+                self._timeout,
+            )
             raise StorageUnavailableError(
                 f"cannot connect to PostgreSQL at {self._redacted} within {self._timeout}s"
             ) from exc
@@ -176,6 +184,13 @@ class PostgresBackend:
                     f"the PostgreSQL URL {self._redacted} is not usable: {reason}"
                 )
             else:
+                if not self._outage:  # once per outage; each retry raises its reason
+                    self._log(
+                        logging.WARNING,
+                        "server_unreachable",
+                        "cannot connect to PostgreSQL: %s",
+                        reason,
+                    )
                 self._outage = True
                 error = StorageUnavailableError(
                     f"cannot connect to PostgreSQL at {self._redacted}: {reason}"
@@ -187,6 +202,23 @@ class PostgresBackend:
             conn.close()
             raise self.translate(exc) from exc
         return conn
+
+    def _log(self, level: int, event: str, message: str, *args: object, **extra: object) -> None:
+        """Log ``message`` on ``commercekit.storage`` with this server's context (no password)."""
+        _LOG.log(
+            level,
+            message,
+            *args,
+            stacklevel=2,  # the record names the caller's line, not this helper's
+            extra={
+                "area": "storage",
+                "event": event,
+                "backend": self.name,
+                "url": self._redacted,
+                "pool_size": self._pool_size,
+                **extra,
+            },
+        )
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -209,6 +241,7 @@ class PostgresBackend:
                 return
             old, self._pool = self._pool, self._open_pool()
             self._outage = False
+        self._log(logging.INFO, "server_back", "PostgreSQL answers again; pool rebuilt")
         # Closing joins the old pool's workers, which may be mid-connect: not on this thread.
         threading.Thread(target=old.close, name="commercekit-pool-close", daemon=True).start()
 
@@ -228,6 +261,14 @@ class PostgresBackend:
         except PoolTimeout as exc:
             # Every connection is in use, or the pool cannot open new ones: ask the server.
             self._connect().close()
+            self._log(
+                logging.WARNING,
+                "pool_exhausted",
+                "no PostgreSQL connection free within %ss (pool of %d)",
+                self._timeout,
+                self._pool_size,
+                timeout_s=self._timeout,
+            )
             raise StorageBusyError(
                 f"no PostgreSQL connection free within {self._timeout}s "
                 f"(pool of {self._pool_size}); raise pool_size or shorten transactions"
@@ -266,6 +307,13 @@ class PostgresBackend:
         return conn
 
     def _begin_again(self, broken: psycopg.Connection[Any], text: bytes) -> psycopg.Connection[Any]:
+        self._log(
+            logging.WARNING,
+            "connection_retry",
+            "PostgreSQL connection broken before BEGIN; retrying on a fresh one",
+            operation="begin",
+            attempt=2,
+        )
         fresh = self._connect()  # raises while the server is away, remembering the outage
         try:
             fresh.execute(text, ())
@@ -291,6 +339,12 @@ class PostgresBackend:
             conn.execute("COMMIT")
         except psycopg.Error as exc:
             if conn.broken and not readonly:
+                self._log(
+                    logging.WARNING,
+                    "commit_outcome_unknown",
+                    "PostgreSQL connection broke during COMMIT: outcome unknown",
+                    operation="commit",
+                )
                 raise OutcomeUnknownError(
                     f"the connection to PostgreSQL at {self._redacted} broke during COMMIT, so the "
                     f"transaction may or may not have been committed ({self._reason(exc)}); read "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -25,6 +26,7 @@ __all__ = ["SqliteBackend"]
 
 # STRICT tables (3.37) keep every column to its declared type; RETURNING needs 3.35.
 _MIN_VERSION = (3, 37, 0)
+_LOG = logging.getLogger("commercekit.storage")
 
 
 def _check_version() -> None:
@@ -127,6 +129,7 @@ class SqliteBackend:
         # calling the busy handler (waiting could deadlock). Retry until the busy timeout.
         deadline = time.monotonic() + self._busy_timeout
         delay = 0.001
+        attempt = 1
         while True:
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -134,6 +137,18 @@ class SqliteBackend:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() + delay > deadline:
                     raise
+            _LOG.debug(
+                "SQLite busy switching to WAL; retrying",
+                extra={
+                    "area": "storage",
+                    "event": "retry",
+                    "backend": self.name,
+                    "operation": "journal_mode",
+                    "attempt": attempt,
+                    "delay_ms": round(delay * 1000, 1),
+                },
+            )
+            attempt += 1
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
 
@@ -189,7 +204,20 @@ class SqliteBackend:
                 conn.query_only = readonly
             conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise self._translate(exc, conn) from exc
+            error = self._translate(exc, conn)
+            if isinstance(error, StorageBusyError):
+                _LOG.warning(
+                    "SQLite write lock not free within %ss",
+                    self._busy_timeout,
+                    extra={
+                        "area": "storage",
+                        "event": "lock_timeout",
+                        "backend": self.name,
+                        "operation": "begin",
+                        "timeout_s": self._busy_timeout,
+                    },
+                )
+            raise error from exc
         return conn
 
     def commit(self, conn: _Connection, *, readonly: bool) -> None:

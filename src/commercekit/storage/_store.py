@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
@@ -21,10 +23,22 @@ from commercekit.storage._backend import Backend, Cursor, Params
 from commercekit.storage._migrations import SchemaState, check_schema, migrate, pending, read_state
 from commercekit.storage._process import PROCESS
 
-__all__ = ["Store", "Transaction"]
+__all__ = ["DEFAULT_SLOW_TRANSACTION", "Store", "Transaction"]
 
 A = TypeVar("A")
 R = TypeVar("R")
+
+_LOG = logging.getLogger("commercekit.storage")
+#: How long a transaction may take before the store logs it as slow (``open_store``'s default).
+DEFAULT_SLOW_TRANSACTION = timedelta(seconds=1)
+
+
+def _slow_seconds(value: object) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise ConfigurationError(f"slow_transaction is a timedelta >= 0 or None, got {value!r}")
+    return value.total_seconds()
 
 
 class Transaction:
@@ -156,7 +170,7 @@ class Transaction:
 class _Scope:
     """The context manager behind :meth:`Store.transaction` (a class: it runs per request)."""
 
-    __slots__ = ("_check", "_readonly", "_savepoint", "_store", "_tx")
+    __slots__ = ("_began", "_check", "_readonly", "_savepoint", "_started", "_store", "_tx")
 
     def __init__(self, store: Store, readonly: bool, check: bool = True) -> None:
         self._store = store
@@ -164,6 +178,8 @@ class _Scope:
         self._check = check
         self._tx: Transaction | None = None
         self._savepoint: str | None = None
+        self._started = 0.0
+        self._began = 0.0
 
     def __enter__(self) -> Transaction:
         store = self._store
@@ -183,12 +199,16 @@ class _Scope:
         if self._check and not store._schema_checked:
             store._check_schema()
         backend = store._backend
+        if store._slow is not None:
+            self._started = time.perf_counter()
         conn = backend.acquire()
         try:
             conn = backend.begin(conn, readonly=self._readonly)
         except BaseException:
             backend.release(conn)
             raise
+        if store._slow is not None:
+            self._began = time.perf_counter()
         tx = self._tx = Transaction(store, conn, self._readonly)
         store._local.tx = tx
         return tx
@@ -216,6 +236,7 @@ class _Scope:
         store = self._store
         backend = store._backend
         store._local.tx = None
+        committed = False
         try:
             if exc_type is not None:
                 backend.rollback(tx._conn, readonly=self._readonly)
@@ -228,8 +249,28 @@ class _Scope:
                 ) from tx._failed
             else:
                 backend.commit(tx._conn, readonly=self._readonly)
+                committed = True
         finally:
             backend.release(tx._conn)
+            if store._slow is not None and self._began:
+                elapsed = time.perf_counter() - self._started
+                if elapsed > store._slow:
+                    # stacklevel=2: the record names the code whose ``with`` opened it.
+                    _LOG.warning(
+                        "slow transaction: %d ms",
+                        elapsed * 1000,
+                        stacklevel=2,
+                        extra={
+                            "area": "storage",
+                            "event": "slow_transaction",
+                            "backend": backend.name,
+                            "readonly": self._readonly,
+                            "outcome": "commit" if committed else "rollback",
+                            "elapsed_ms": round(elapsed * 1000, 1),
+                            "wait_ms": round((self._began - self._started) * 1000, 1),
+                            "threshold_ms": round(store._slow * 1000, 1),
+                        },
+                    )
 
 
 class Store:
@@ -248,8 +289,10 @@ class Store:
         clock: Clock | None = None,
         areas: Sequence[Area] | None = None,
         migrate_hint: str | None = None,
+        slow_transaction: timedelta | None = DEFAULT_SLOW_TRANSACTION,
     ) -> None:
         self._backend = backend
+        self._slow = _slow_seconds(slow_transaction)
         self.url = url
         self.clock: Clock = clock if clock is not None else SystemClock()
         if areas is None:
@@ -285,6 +328,19 @@ class Store:
 
             self._converter = make_json_converter(self.areas)
         return self._converter
+
+    @property
+    def slow_transaction(self) -> timedelta | None:
+        """A transaction taking longer is logged as a WARNING (``None``: never).
+
+        Timed from asking for a connection to the end of the commit or rollback; the record
+        (``commercekit.storage``, ``event="slow_transaction"``) names the code that opened it.
+        """
+        return None if self._slow is None else timedelta(seconds=self._slow)
+
+    @slow_transaction.setter
+    def slow_transaction(self, value: timedelta | None) -> None:
+        self._slow = _slow_seconds(value)
 
     @property
     def backend(self) -> str:

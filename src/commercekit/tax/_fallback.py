@@ -65,7 +65,18 @@ class FallbackTaxCalculator:
             if self.fallback is None:
                 raise
             provider = exc.provider or type(self.primary).__name__
-            _LOG.warning("%s unavailable, tax computed from local rules: %s", provider, exc)
+            _LOG.warning(
+                "%s unavailable, tax computed from local rules: %s",
+                provider,
+                exc,
+                extra={
+                    "area": "tax",
+                    "event": "tax_fallback",
+                    "provider": provider,
+                    "status": exc.status,
+                    "code": exc.code,
+                },
+            )
             result = self.fallback.calculate(request)
             note = TaxNote("fallback", f"{provider} unavailable: tax computed from local rules")
             return TaxResult(result.items, (note, *result.notes))

@@ -45,6 +45,8 @@ from commercekit.gateways.http import (
     decode_json,
     encode_json,
     full_jitter_delay,
+    log_failure,
+    log_retry,
     seconds,
     shorten,
 )
@@ -249,21 +251,39 @@ class TaxJarConnection:
                 maybe_done = maybe_done or status not in _NOTHING_DONE
                 retry_after = _retry_after(response)
                 problem = f"TaxJar answered {status} {response.reason_phrase}"
-            _LOG.warning("%s: attempt %d of %d: %s", what, attempt, self.max_attempts, problem)
-            if attempt < self.max_attempts:
-                self._sleep(self.delay(attempt, retry_after))
+            pause = self.delay(attempt, retry_after) if attempt < self.max_attempts else None
+            log_retry(
+                _LOG,
+                provider=PROVIDER,
+                operation=what,
+                attempt=attempt,
+                max_attempts=self.max_attempts,
+                problem=problem,
+                status=status,
+                code=None if status is None else f"http_{status}",
+                delay=pause,
+                area="tax",
+            )
+            if pause is not None:
+                self._sleep(pause)
         attempts = f"{self.max_attempts} attempt{'s' if self.max_attempts > 1 else ''}"
+        error: OutcomeUnknownError | TaxUnavailableError
         if writes and maybe_done:
-            raise OutcomeUnknownError(
+            error = OutcomeUnknownError(
                 f"{what}: no answer after {attempts} (last: {problem}); it may or may not have"
                 " been recorded: report it again, a duplicate is recognized"
-            ) from cause
-        raise TaxUnavailableError(
-            f"TaxJar is unavailable: {what} failed {attempts} (last: {problem})",
-            provider=PROVIDER,
-            status=status,
-            retryable=True,
-        ) from cause
+            )
+        else:
+            error = TaxUnavailableError(
+                f"TaxJar is unavailable: {what} failed {attempts} (last: {problem})",
+                provider=PROVIDER,
+                status=status,
+                retryable=True,
+            )
+        log_failure(
+            _LOG, error, provider=PROVIDER, operation=what, attempts=self.max_attempts, area="tax"
+        )
+        raise error from cause
 
     def refused(self, reply: Reply, what: str) -> TaxServiceError:
         """The error for TaxJar's refusal ``reply`` (a 4xx, or a non-2xx it should not send)."""
@@ -274,12 +294,14 @@ class TaxJarConnection:
             message += f" {code}"
         if isinstance(detail, str) and detail:
             message += f": {detail}"
-        return TaxServiceError(
+        error = TaxServiceError(
             self.scrub(message),
             provider=PROVIDER,
             code=None if code is None else self.scrub(code),
             status=reply.status,
         )
+        log_failure(_LOG, error, provider=PROVIDER, operation=what, attempts=None, area="tax")
+        return error
 
     def _body(self, response: httpx.Response, what: str) -> Mapping[str, Any]:
         try:

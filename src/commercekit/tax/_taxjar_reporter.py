@@ -106,7 +106,12 @@ class TaxJarReporter:
             return
         detail = reply.body.get("detail")
         if reply.status == 422 and isinstance(detail, str) and "already imported" in detail.lower():
-            _LOG.info("TaxJar already holds %s %r", transaction.kind, transaction.transaction_id)
+            _LOG.info(
+                "TaxJar already holds %s %r",
+                transaction.kind,
+                transaction.transaction_id,
+                extra={"area": "tax", "event": "duplicate", "provider": "taxjar"},
+            )
             return
         raise self.connection.refused(reply, f"POST {path} ({transaction.transaction_id!r})")
 

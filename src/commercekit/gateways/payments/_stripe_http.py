@@ -35,7 +35,7 @@ from urllib.parse import quote_plus
 import httpx
 
 from commercekit.errors import ConfigurationError
-from commercekit.gateways.http import check_client_settings, seconds
+from commercekit.gateways.http import check_client_settings, log_failure, log_retry, seconds
 from commercekit.gateways.payments._stripe_errors import PROVIDER, StripeErrors, read_json
 from commercekit.rules import check_identifier
 
@@ -219,25 +219,40 @@ class StripeConnection:
                 retry = hint == "true" or (hint != "false" and transient)
                 # A refusal Stripe asks to retry stands once the attempts are spent.
                 if not transient and (not retry or attempt == self.max_attempts):
-                    raise self.errors.refusal(response, what, key)
+                    refused = self.errors.refusal(response, what, key)
+                    log_failure(_LOG, refused, provider=PROVIDER, operation=what, attempts=attempt)
+                    raise refused
                 cause = None
                 maybe_done = maybe_done or status == 409 or status >= 500
                 code, problem = self.errors.failure(response)
                 text = response.headers.get("Retry-After", "").strip()
                 retry_after = float(text) if _RETRY_AFTER.fullmatch(text) else None
-            _LOG.warning("%s: attempt %d of %d: %s", what, attempt, self.max_attempts, problem)
-            if not retry:
+            again = retry and attempt < self.max_attempts
+            pause = self.delay(attempt, retry_after) if again else None
+            log_retry(
+                _LOG,
+                provider=PROVIDER,
+                operation=what,
+                attempt=attempt,
+                max_attempts=self.max_attempts,
+                problem=problem,
+                status=status,
+                code=code,
+                delay=pause,
+            )
+            if pause is None:
                 break
-            if attempt < self.max_attempts:
-                self._sleep(self.delay(attempt, retry_after))
-        raise self.errors.exhausted(
+            self._sleep(pause)
+        error = self.errors.exhausted(
             what,
             attempt,
             problem,
             code=code,
             status=status,
             maybe_done=method == "POST" and maybe_done,
-        ) from cause
+        )
+        log_failure(_LOG, error, provider=PROVIDER, operation=what, attempts=attempt)
+        raise error from cause
 
     def _object(self, response: httpx.Response, what: str) -> Mapping[str, Any]:
         body = read_json(response.content)

@@ -42,6 +42,8 @@ from commercekit.gateways.http import (
     check_client_settings,
     encode_json,
     full_jitter_delay,
+    log_failure,
+    log_retry,
     read_json,
     seconds,
     shorten,
@@ -211,49 +213,80 @@ class EasyPostConnection:
                 if 200 <= status < 300:
                     return self._object(response, what)
                 if status != 429 and status < 500:
-                    raise self.refusal(response, what)
+                    refused = self.refusal(response, what)
+                    log_failure(_LOG, refused, provider=PROVIDER, operation=what, attempts=attempt)
+                    raise refused
                 cause = None
                 acted = status not in _NOTHING_DONE
                 code, problem = f"http_{status}", f"EasyPost answered {status}"
                 text = response.headers.get("Retry-After", "").strip()
                 retry_after = float(text) if _RETRY_AFTER.fullmatch(text) else None
-            _LOG.warning("%s: attempt %d of %d: %s", what, attempt, self.max_attempts, problem)
+            pause = self.delay(attempt, retry_after) if attempt < self.max_attempts else None
+            log_retry(
+                _LOG,
+                provider=PROVIDER,
+                operation=what,
+                attempt=attempt,
+                max_attempts=self.max_attempts,
+                problem=problem,
+                status=status,
+                code=code,
+                delay=pause,
+            )
             # After a failure that may have acted, the last attempt may still be under way.
             maybe_done = reread is not None and acted
             if maybe_done:
                 assert reread is not None
-                found = self._reread(reread, what, problem)
+                found = self._reread(reread, what, problem, attempt)
                 if found is not None:
-                    _LOG.info("%s: the re-read shows it took effect", what)
+                    _LOG.info(
+                        "%s: the re-read shows it took effect",
+                        what,
+                        extra={
+                            "area": "gateways",
+                            "event": "reread",
+                            "provider": PROVIDER,
+                            "operation": what,
+                            "attempt": attempt,
+                        },
+                    )
                     return found
-            if attempt < self.max_attempts:
-                self._sleep(self.delay(attempt, retry_after))
+            if pause is not None:
+                self._sleep(pause)
         attempts = f"{self.max_attempts} attempt{'s' if self.max_attempts > 1 else ''}"
+        error: GatewayError | OutcomeUnknownError
         if maybe_done:
-            raise OutcomeUnknownError(
+            error = OutcomeUnknownError(
                 f"{what}: no answer after {attempts} (last: {problem}), and the last may still"
                 " be under way: call again with the same idempotency key to learn the outcome",
                 provider=PROVIDER,
                 code=code,
-            ) from cause
-        raise GatewayUnavailableError(
-            f"EasyPost is unavailable: {what} failed {attempts} (last: {problem})",
-            provider=PROVIDER,
-            code=code,
-            status=status,
-            retryable=True,
-        ) from cause
+            )
+        else:
+            error = GatewayUnavailableError(
+                f"EasyPost is unavailable: {what} failed {attempts} (last: {problem})",
+                provider=PROVIDER,
+                code=code,
+                status=status,
+                retryable=True,
+            )
+        log_failure(_LOG, error, provider=PROVIDER, operation=what, attempts=self.max_attempts)
+        raise error from cause
 
-    def _reread(self, reread: Reread, what: str, problem: str) -> Mapping[str, Any] | None:
+    def _reread(
+        self, reread: Reread, what: str, problem: str, attempt: int
+    ) -> Mapping[str, Any] | None:
         try:
             return reread()
         except GatewayError as exc:
-            raise OutcomeUnknownError(
+            error = OutcomeUnknownError(
                 f"{what}: {problem}, and reading it back failed ({exc}); it may or may not"
                 " have been done: call again with the same idempotency key",
                 provider=PROVIDER,
                 code=exc.code,
-            ) from exc
+            )
+            log_failure(_LOG, error, provider=PROVIDER, operation=what, attempts=attempt)
+            raise error from exc
 
     def refusal(self, response: httpx.Response, what: str) -> GatewayError:
         """The error for EasyPost's final refusal ``response`` (its ``error`` object)."""
