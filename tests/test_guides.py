@@ -23,6 +23,12 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 #: The guides, each run on its own.
 GUIDES = (
+    "tutorial.rst",
+    "concepts/money-and-rounding.rst",
+    "concepts/promotion-stacking.rst",
+    "concepts/tax.rst",
+    "concepts/reservations.rst",
+    "concepts/idempotency.rst",
     "getting-started.rst",
     "money.rst",
     "storage.rst",
@@ -34,10 +40,18 @@ GUIDES = (
     "shipping.rst",
     "checkout.rst",
     "orders.rst",
+    "logging.rst",
+    "operations.rst",
 )
 
 #: Guides whose first snippet imports everything the guide uses.
 FIRST_SNIPPET_IMPORTS = (
+    "tutorial.rst",
+    "concepts/money-and-rounding.rst",
+    "concepts/promotion-stacking.rst",
+    "concepts/tax.rst",
+    "concepts/reservations.rst",
+    "concepts/idempotency.rst",
     "getting-started.rst",
     "money.rst",
     "pricing.rst",

@@ -230,3 +230,18 @@ def test_recover_captures_orders_left_authorized(shop: Shop) -> None:
     (captured,) = shop.orders.recover()
     assert captured.status is OrderStatus.PAID
     assert len(shop.fake.charges()) == 1
+
+
+def test_a_key_used_again_for_other_units_is_a_conflict(shop: Shop) -> None:
+    order_id = place(shop)
+    shop.orders.fulfil(order_id, {"MUG": 2}, key="f1")
+    with pytest.raises(errors.IdempotencyConflictError):
+        shop.orders.fulfil(order_id, {"MUG": 1}, key="f1")
+    shop.orders.return_lines(order_id, {"MUG": 1}, key="r1")
+    with pytest.raises(errors.IdempotencyConflictError):
+        shop.orders.return_lines(order_id, {"MUG": 2}, key="r1")
+    with pytest.raises(errors.IdempotencyConflictError):
+        shop.orders.refund(order_id, {"MUG": 2}, key="r1")
+    before = shop.orders.get(order_id)
+    assert shop.orders.refund(order_id, {"MUG": 1}, key="r1") == before  # a true replay
+    assert [r.id for r in before.returns] == ["r1"] and before.returns[0].lines == {"MUG": 1}

@@ -27,6 +27,7 @@ from commercekit.orders._order import (
     PaymentState,
     Refund,
     RefundLine,
+    Return,
 )
 from commercekit.orders._refunds import plan_refund, refund_schedule, split_across_tenders
 from commercekit.orders._service import ORDER_KIND, CaptureMode, OrderService
@@ -52,6 +53,7 @@ __all__ = [
     "PaymentState",
     "Refund",
     "RefundLine",
+    "Return",
     "TaxReportHandler",
     "order_event",
     "order_tax_event",

@@ -45,6 +45,7 @@ __all__ = [
     "PaymentState",
     "Refund",
     "RefundLine",
+    "Return",
 ]
 
 Quantity = _CartQuantity
@@ -154,6 +155,18 @@ class Fulfilment:
 
 
 @attrs.frozen
+class Return:
+    """Units that came back, under the key the host gave the return."""
+
+    #: Unique within the order (the return's key).
+    id: str
+    #: Quantities back, by line id.
+    lines: Mapping[str, Quantity]
+    #: When it was recorded.
+    at: datetime = attrs.field(converter=ensure_utc)
+
+
+@attrs.frozen
 class RefundLine:
     """What one refund gave back for one line: units, money and the tax part of it."""
 
@@ -205,6 +218,15 @@ class OrderEvent:
     detail: str | None = None
 
 
+def same_units(earlier: Mapping[str, Quantity], asked: Mapping[str, object]) -> bool:
+    """Whether ``asked`` names the same units per line as ``earlier`` (a replayed key)."""
+    try:
+        wanted = {line_id: Decimal(str(q)) for line_id, q in asked.items()}
+    except ArithmeticError:
+        return False
+    return wanted == {line_id: Decimal(q) for line_id, q in earlier.items()}
+
+
 def _positive(value: object, *, name: str) -> Quantity:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise InvalidQuantityError(f"{name} must be an int or Decimal, got {value!r}")
@@ -253,6 +275,8 @@ class Order:
     fulfilments: tuple[Fulfilment, ...] = ()
     #: Refunds, in order.
     refunds: tuple[Refund, ...] = ()
+    #: Returns, in order.
+    returns: tuple[Return, ...] = ()
     #: What happened, in order.
     history: tuple[OrderEvent, ...] = ()
     #: The store's optimistic version (0: never stored).
@@ -553,10 +577,14 @@ class Order:
             history=self._log("fulfilled", fulfilment.at, fulfilment.id),
         )
 
-    def record_return(self, quantities: Mapping[str, Quantity], at: datetime) -> Order:
-        """Units came back; only shipped units return."""
+    def record_return(
+        self, quantities: Mapping[str, Quantity], at: datetime, *, id: str = "return"
+    ) -> Order:
+        """Units came back (return ``id``); only shipped units return."""
         self._open("nothing can come back")
         units = self._counted(quantities, "a return")
+        if any(r.id == id for r in self.returns):
+            raise StateTransitionError(f"order {self.number} already has return {id!r}")
         lines = self._moved(units, "returned", lambda ln: ln.fulfilled, "shipped and not returned")
         everything = all(ln.returned == ln.quantity for ln in lines)
         return attrs.evolve(
@@ -565,7 +593,8 @@ class Order:
             fulfilment=FulfilmentState.RETURNED
             if everything
             else FulfilmentState.PARTIALLY_RETURNED,
-            history=self._log("returned", at),
+            returns=(*self.returns, Return(id, units, at)),
+            history=self._log("returned", at, id),
         )
 
     def record_restock(self, restocked: tuple[ReservationLine, ...]) -> Order:

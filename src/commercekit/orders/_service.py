@@ -23,6 +23,7 @@ from commercekit.cart import CartService, release_promotions
 from commercekit.errors import (
     CommerceError,
     ConflictError,
+    IdempotencyConflictError,
     InvalidQuantityError,
     StateTransitionError,
 )
@@ -36,6 +37,7 @@ from commercekit.orders._order import (
     PaymentState,
     Quantity,
     Refund,
+    same_units,
 )
 from commercekit.orders._refunds import plan_refund
 from commercekit.payments import Payment, PaymentService, PaymentStatus, RefundOrder
@@ -273,7 +275,11 @@ class OrderService:
         """
         key = check_identifier(key, name="refund key")
         order = self.get(order_id)
-        if any(r.id == key and r.done for r in order.refunds):
+        earlier = next((r for r in order.refunds if r.id == key), None)
+        if earlier is not None:
+            units = {line.line_id: line.quantity for line in earlier.lines}
+            _same_request(units, quantities, "refund", key, order)
+        if earlier is not None and earlier.done:
             return order
         if not any(r.id == key for r in order.refunds):
             if order.pending_refund is not None:
@@ -344,7 +350,9 @@ class OrderService:
         """
         key = check_identifier(key, name="fulfilment key")
         order = self.get(order_id)
-        if any(f.id == key for f in order.fulfilments):
+        earlier = next((f for f in order.fulfilments if f.id == key), None)
+        if earlier is not None:
+            _same_request(earlier.lines, quantities, "fulfilment", key, order)
             return order
         order._counted(quantities, "a fulfilment")
         if order.cancelled_at is not None:
@@ -405,15 +413,15 @@ class OrderService:
         """
         key = check_identifier(key, name="return key")
         order = self.get(order_id)
-        marker = f"return:{key}"
-        if not any(e.kind == "returned" and e.detail == marker for e in order.history):
+        earlier = next((r for r in order.returns if r.id == key), None)
+        if earlier is not None:
+            _same_request(earlier.lines, quantities, "return", key, order)
+        else:
 
             def change(tx: TransactionPort, o: Order) -> Order:
-                if any(e.kind == "returned" and e.detail == marker for e in o.history):
+                if any(r.id == key for r in o.returns):
                     return o
-                back = o.record_return(quantities, tx.now())
-                history = (*back.history[:-1], attrs.evolve(back.history[-1], detail=marker))
-                back = attrs.evolve(back, history=history)
+                back = o.record_return(quantities, tx.now(), id=key)
                 if restock:
                     spans = {
                         line_id: (back.line(line_id).returned - k, back.line(line_id).returned)
@@ -553,6 +561,20 @@ class RefundDue:
 
 #: Orders with a refund in flight (see :meth:`OrderService.recover`).
 REFUND_DUE_KIND: AggregateKind[RefundDue] = AggregateKind("order_refund_due", RefundDue)
+
+
+def _same_request(
+    earlier: Mapping[str, Quantity],
+    asked: Mapping[str, Quantity],
+    what: str,
+    key: str,
+    order: Order,
+) -> None:
+    """A key used again must ask for the same units: else IdempotencyConflictError."""
+    if not same_units(earlier, asked):
+        raise IdempotencyConflictError(
+            f"{what} key {key!r} of order {order.number} was used for other units"
+        )
 
 
 def _money(payment: Payment, minor: int) -> Money:
