@@ -127,7 +127,8 @@ class Cart:
     concurrency), never by the methods here.
 
     >>> from decimal import Decimal
-    >>> cart = Cart(currency="USD", id="c1").add("MUG", 2).add("MUG", 1).add("TEA", Decimal("0.5"))
+    >>> cart = Cart(currency="USD", id="c1").add("MUG", 2).add("MUG", 1)
+    >>> cart = cart.add("TEA", Decimal("0.5"))
     >>> [(line.id, line.quantity) for line in cart.lines]
     [('MUG', 3), ('TEA', Decimal('0.5'))]
     >>> cart.remove("TEA").set_quantity("MUG", 1).lines[0].quantity
