@@ -229,8 +229,11 @@ def webhook_body(event: OutboxEvent) -> bytes:
     >>> event = OutboxEvent(7, "order.placed", '{"order":"o-1"}',
     ...     datetime(2026, 3, 1, 9, tzinfo=UTC), datetime(2026, 3, 1, 9, tzinfo=UTC), 0, None, None)
     >>> body = webhook_body(event)
-    >>> body[:42], body[42:]
-    (b'{"id":7,"topic":"order.placed","created_at', b'":"2026-03-01T09:00:00+00:00","payload":{"order":"o-1"}}')
+    >>> print(body.decode().replace(',"', ',\n"'))
+    {"id":7,
+    "topic":"order.placed",
+    "created_at":"2026-03-01T09:00:00+00:00",
+    "payload":{"order":"o-1"}}
     """
     head = json.dumps(
         {
