@@ -219,7 +219,7 @@ def verify_webhook_request(
 
 
 def webhook_body(event: OutboxEvent) -> bytes:
-    """The JSON body commercekit sends for ``event``: the exact bytes that are signed.
+    r"""The JSON body commercekit sends for ``event``: the exact bytes that are signed.
 
     ``{"id": ..., "topic": ..., "created_at": ISO 8601 in UTC, "payload": ...}``, where the
     payload is the event's stored JSON, unchanged.
