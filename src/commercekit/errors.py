@@ -562,11 +562,21 @@ class CheckoutFailedError(CheckoutError):
     """
 
     def __init__(
-        self, message: str, *, key: str, step: str, cause: str, undone: tuple[str, ...] = ()
+        self,
+        message: str,
+        *,
+        key: str,
+        step: str,
+        cause: str,
+        undone: tuple[str, ...] = (),
+        customer_message: str | None = None,
     ) -> None:
         super().__init__(message)
         #: The checkout key.
         self.key = key
+        #: What to tell the customer, when the cause had it (a decline's own message), else
+        #: ``None``: show a message of your own for the step.
+        self.customer_message = customer_message
         #: The step that failed.
         self.step = step
         #: The name of the error type that stopped it (``"PaymentDeclinedError"``).

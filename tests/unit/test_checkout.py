@@ -238,6 +238,7 @@ def test_a_decline_releases_the_reservation_and_a_replay_says_so_again(shop: Sho
     assert raised.value.step == "authorize"
     assert raised.value.cause == "PaymentDeclinedError"
     assert raised.value.undone == ("released reservation checkout:k1",)
+    assert raised.value.customer_message == "Your card was declined."
     assert shop.available("TEE") == 2
     reservation = shop.inventory.by_key("checkout:k1")
     assert reservation is not None and reservation.status is ReservationStatus.RELEASED

@@ -149,6 +149,8 @@ class Checkout:
     failed_step: str | None = None
     #: What was given back when it failed.
     undone: tuple[str, ...] = ()
+    #: What the customer may be told of the failure (a decline's own message), if anything.
+    customer_message: str | None = None
     #: The shipping chosen, as quoted (``None`` without a quote).
     shipping_quote: ShippingQuote | None = None
     #: The request the quote answered (what the reservation's split is compared with).

@@ -307,6 +307,7 @@ class CheckoutService:
                 step=record.failed_step or "unknown",
                 cause=record.error_type or "CommerceError",
                 undone=record.undone,
+                customer_message=record.customer_message,
             )
         order = None
         if record.order_id is not None:
@@ -595,6 +596,7 @@ class CheckoutService:
                     error_type=type(cause).__name__,
                     failed_step=step,
                     undone=tuple(undone),
+                    customer_message=getattr(cause, "customer_message", None),
                 )
             except ConflictError:
                 found = self._find(record.id)
