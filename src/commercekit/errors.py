@@ -399,7 +399,9 @@ class CouponError(PricingError):
         super().__init__(message)
         #: The coupon code as entered, or ``None`` for a promotion applied without a code.
         self.code = code
-        #: Why it was refused, e.g. ``"expired"`` or ``"usage_exhausted"``.
+        #: Why it was refused, e.g. ``"expired"`` or ``"usage_exhausted"``: a
+        #: :class:`~commercekit.pricing.CouponRefusal` (a ``str`` enum) for refusals the
+        #: library makes, so it compares and prints as that word.
         self.reason = reason
         #: The promotion that refused it, or ``None`` (an unknown code).
         self.promotion_id = promotion_id
