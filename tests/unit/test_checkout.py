@@ -496,3 +496,12 @@ def test_the_payment_awaiting_the_customer_is_named_in_a_split_tender(shop: Shop
     assert replay.state is CheckoutState.AWAITING_ACTION
     assert replay.action_payment_id == "k1-fake"
     assert replay.next_action is not None  # the gateway's answer to this call's confirm
+
+
+def test_a_key_full_of_digits_is_not_taken_for_card_data(shop: Shop) -> None:
+    # 4242424242424242 passes the Luhn check, as a card number does: a checkout key (and the
+    # payment ids made from it) may hold any run of digits without being refused as card data.
+    shop.cart("c1", ("MUG", 1))
+    key = "chk-4242424242424242"
+    result = shop.checkout.place_order("c1", key=key, tenders=CARD)
+    assert result.order is not None and result.order.status is OrderStatus.PAID

@@ -495,7 +495,6 @@ class CheckoutService:
             tender.token,
             customer_id=record.customer_id,
             return_url=return_url,
-            metadata={"checkout": record.id},
         )
 
     def _extend(self, record: Checkout) -> None:
