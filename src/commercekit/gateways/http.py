@@ -35,12 +35,16 @@ __all__ = [
     "log_failure",
     "log_retry",
     "read_json",
+    "retry_after",
     "seconds",
     "shorten",
 ]
 
 #: How many characters of a provider's text a message repeats.
 SHOWN: Final = 300
+
+# Retry-After in seconds (an HTTP date is not used by these providers, and is ignored).
+_RETRY_AFTER: Final = re.compile(r"\d{1,6}(\.\d{1,6})?")
 
 
 def shorten(text: str) -> str:
@@ -97,6 +101,16 @@ def read_json(content: bytes) -> object:
         return decode_json(content)
     except (ValueError, RecursionError):
         return None
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The seconds a ``Retry-After`` header asks to wait, or ``None`` without a usable one.
+
+    >>> retry_after({"Retry-After": " 2.5 "}), retry_after({"Retry-After": "soon"})
+    (2.5, None)
+    """
+    text = headers.get("Retry-After", "").strip()
+    return float(text) if _RETRY_AFTER.fullmatch(text) else None
 
 
 def seconds(value: object, name: str, *, positive: bool) -> float:

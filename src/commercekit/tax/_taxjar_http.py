@@ -50,6 +50,7 @@ from commercekit.gateways.http import (
     seconds,
     shorten,
 )
+from commercekit.gateways.http import retry_after as header_retry_after
 from commercekit.money import CTX, Currency
 
 __all__ = ["DEFAULT_BASE_URL", "PROVIDER", "Reply", "TaxJarConnection"]
@@ -66,7 +67,6 @@ _NOTHING_DONE: Final = frozenset({429, 503})
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Numbers past 10**15 major units are no amount (and int() of 1E+999999999 would hang).
 _MAX_EXPONENT: Final = 15
-_RETRY_AFTER: Final = re.compile(r"\d{1,6}(\.\d{1,6})?")
 _SHOWN: Final = 300
 
 
@@ -135,11 +135,6 @@ def destination_fields(address: Address, *, zip_everywhere: bool) -> dict[str, s
     if not address.region and (zip_everywhere or address.country in ("US", "CA")):
         raise TaxAddressError(f"TaxJar needs the destination's state or province ({where})")
     return address_fields("to_", address)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    text = response.headers.get("Retry-After", "").strip()
-    return float(text) if _RETRY_AFTER.fullmatch(text) else None
 
 
 @attrs.frozen
@@ -249,7 +244,7 @@ class TaxJarConnection:
                     return Reply(status, self._refusal_body(response))
                 cause = None
                 maybe_done = maybe_done or status not in _NOTHING_DONE
-                retry_after = _retry_after(response)
+                retry_after = header_retry_after(response.headers)
                 problem = f"TaxJar answered {status} {response.reason_phrase}"
             pause = self.delay(attempt, retry_after) if attempt < self.max_attempts else None
             log_retry(

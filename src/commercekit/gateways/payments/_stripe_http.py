@@ -36,6 +36,7 @@ import httpx
 
 from commercekit.errors import ConfigurationError
 from commercekit.gateways.http import check_client_settings, log_failure, log_retry, seconds
+from commercekit.gateways.http import retry_after as header_retry_after
 from commercekit.gateways.payments._stripe_errors import PROVIDER, StripeErrors, read_json
 from commercekit.rules import check_identifier
 
@@ -60,7 +61,6 @@ _MAX_DELAY: Final = 5.0
 _MAX_RETRY_AFTER: Final = 60.0
 # A connection never made sent nothing.
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_RETRY_AFTER: Final = re.compile(r"\d{1,6}(\.\d{1,6})?")
 _KEY_HEADER: Final = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
 
 
@@ -225,8 +225,7 @@ class StripeConnection:
                 cause = None
                 maybe_done = maybe_done or status == 409 or status >= 500
                 code, problem = self.errors.failure(response)
-                text = response.headers.get("Retry-After", "").strip()
-                retry_after = float(text) if _RETRY_AFTER.fullmatch(text) else None
+                retry_after = header_retry_after(response.headers)
             again = retry and attempt < self.max_attempts
             pause = self.delay(attempt, retry_after) if again else None
             log_retry(

@@ -48,6 +48,7 @@ from commercekit.gateways.http import (
     seconds,
     shorten,
 )
+from commercekit.gateways.http import retry_after as header_retry_after
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -67,7 +68,6 @@ _LOG = logging.getLogger("commercekit.gateways.easypost")
 _NOTHING_DONE: Final = frozenset({429, 503})
 # A connection never made sent nothing.
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_RETRY_AFTER: Final = re.compile(r"\d{1,6}(\.\d{1,6})?")
 _SHOWN: Final = 300
 
 #: What a ``reread`` answers: the object the call would have returned, or ``None`` (not done).
@@ -219,8 +219,7 @@ class EasyPostConnection:
                 cause = None
                 acted = status not in _NOTHING_DONE
                 code, problem = f"http_{status}", f"EasyPost answered {status}"
-                text = response.headers.get("Retry-After", "").strip()
-                retry_after = float(text) if _RETRY_AFTER.fullmatch(text) else None
+                retry_after = header_retry_after(response.headers)
             pause = self.delay(attempt, retry_after) if attempt < self.max_attempts else None
             log_retry(
                 _LOG,
