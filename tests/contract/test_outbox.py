@@ -314,6 +314,24 @@ class OutboxContract(BackendContract):
             assert (done.dead_at, done.delivered_at, done.attempts) == (None, T0, 2)
             assert tx.outbox.dead() == []
 
+    def test_prune_deletes_dead_letters_that_died_long_enough_ago(
+        self, store: Store, clock: ManualClock
+    ) -> None:
+        old, young, alive = _append(store, 3)
+        with store.transaction() as tx:
+            tx.outbox.mark_dead(old, "gone")
+        clock.advance(timedelta(days=20))
+        with store.transaction() as tx:
+            tx.outbox.mark_dead(young, "gone too")
+        clock.advance(timedelta(days=15))
+        report = store.prune(outbox_dead_for=timedelta(days=30))
+        assert report.dead_outbox_events == 1
+        with store.transaction(readonly=True) as tx:
+            assert [e.id for e in tx.outbox.dead()] == [young]
+            assert [e.id for e in tx.outbox.pending()] == [alive]
+            with pytest.raises(NotFoundError):
+                tx.outbox.get(old)
+
     def test_a_read_only_transaction_cannot_claim(self, store: Store) -> None:
         _append(store, 1)
         with pytest.raises(StorageError), store.transaction(readonly=True) as tx:

@@ -125,6 +125,10 @@ class OutboxRepository(Protocol):
         """Delete events delivered before ``before``."""
         ...
 
+    def delete_dead(self, *, before: datetime) -> int:
+        """Delete dead events that died before ``before`` (read or revive them first)."""
+        ...
+
 
 #: Idempotency records (``tx.repository(IDEMPOTENCY)``, shorthand ``tx.idempotency``).
 IDEMPOTENCY: RepositoryKey[IdempotencyRepository] = RepositoryKey("idempotency")

@@ -19,6 +19,10 @@ def _delivered_events(tx: SqlTransaction, cutoff: datetime) -> int:
     return tx.repository(OUTBOX).delete_delivered(before=cutoff)
 
 
+def _dead_events(tx: SqlTransaction, cutoff: datetime) -> int:
+    return tx.repository(OUTBOX).delete_dead(before=cutoff)
+
+
 #: Always the first area of a store (it is not listed in ``BUILTIN_AREAS``).
 CORE_AREA = Area(
     "core",
@@ -27,5 +31,6 @@ CORE_AREA = Area(
     prune=(
         PruneRule("idempotency_records", "idempotency_older_than", _old_idempotency),
         PruneRule("outbox_events", "outbox_delivered_for", _delivered_events),
+        PruneRule("dead_outbox_events", "outbox_dead_for", _dead_events),
     ),
 )

@@ -340,3 +340,10 @@ class SqlOutboxRepository:
             "DELETE FROM ck_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
             (self._tx.db_time(before),),
         ).rowcount
+
+    def delete_dead(self, *, before: datetime) -> int:
+        """Delete dead events (given up on) that died before ``before``; return how many."""
+        return self._tx.execute(
+            "DELETE FROM ck_outbox WHERE dead_at IS NOT NULL AND dead_at < ?",
+            (self._tx.db_time(before),),
+        ).rowcount

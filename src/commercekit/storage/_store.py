@@ -420,7 +420,9 @@ class Store:
         Each area registers its rules and the age option that turns each on. The built-in
         ones: ``carts_idle_for`` (carts not updated for that long), ``reservations_closed_for``
         (committed, released or expired reservations), ``idempotency_older_than``,
-        ``outbox_delivered_for`` (delivered events). Expired reservations are always released
+        ``outbox_delivered_for`` (delivered events), ``outbox_dead_for`` (dead letters, by
+        when they died), ``checkouts_finished_for`` (finished checkout records). Expired
+        reservations are always released
         first (their stock becomes available again). Every rule's count is in the report; an
         unknown option is a :class:`~commercekit.errors.ConfigurationError`.
         """
