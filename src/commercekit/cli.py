@@ -1,4 +1,4 @@
-"""The ``commercekit`` command: ``demo``, ``migrate``, ``check``, ``backup`` and ``restore``."""
+"""The ``commercekit`` command: demo, migrate, check, backup, restore and verify."""
 
 from __future__ import annotations
 
@@ -334,6 +334,19 @@ def _restore(file: str, url: str, schema: str | None, out: TextIO) -> int:
     return 0
 
 
+def _verify(file: str, out: TextIO) -> int:
+    from commercekit.storage import verify_backup
+
+    info = verify_backup(file)
+    print(
+        f"ok: {file} holds {info.total_rows} rows of {len(info.rows)} tables (a {info.backend} "
+        f"backup of {info.created_at:%Y-%m-%d %H:%M:%S} UTC, schema versions {info.schema}); "
+        "its checksum and row counts check out",
+        file=out,
+    )
+    return 0
+
+
 def _report(out: TextIO, problems: list[str]) -> int:
     """Print the verdict; the exit code: 0 if nothing is wrong, else 1."""
     if not problems:
@@ -394,6 +407,11 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", metavar="FILE", help="the backup file to read")
     restore.add_argument("url", metavar="URL", help="store URL to restore into (must be empty)")
     restore.add_argument("--schema", help="PostgreSQL schema for commercekit's tables")
+    verify = commands.add_parser(
+        "verify",
+        help="read a backup FILE through and check its checksum and row counts; restore nothing",
+    )
+    verify.add_argument("file", metavar="FILE", help="the backup file to check")
     return parser
 
 
@@ -412,6 +430,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return _backup(args.url, args.file, args.schema, stream)
         if args.command == "restore":
             return _restore(args.file, args.url, args.schema, stream)
+        if args.command == "verify":
+            return _verify(args.file, stream)
     except CommerceError as exc:
         print(f"commercekit: error: {exc}", file=sys.stderr)
         return 1

@@ -37,7 +37,7 @@ from commercekit.errors import (
     StorageError,
 )
 from commercekit.inventory import InventoryService
-from commercekit.storage import Store, backup, open_store, restore
+from commercekit.storage import Store, backup, open_store, restore, verify_backup
 from commercekit.storage._migrations import migrate
 from commercekit.storage._store import _Scope
 from tests.contract import _backup_workers as workers
@@ -449,6 +449,32 @@ def test_a_damaged_backup_restores_nothing(
         with pytest.raises(BackupError):
             restore(bad, migrated)
         assert all(rows == [] for rows in table_rows(migrated).values())
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=[d.name for d in DAMAGES])
+def test_verify_finds_every_damage_without_a_store(
+    damage: Damage, good_backup: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.ckbackup"
+    damage.make(good_backup, bad)
+    with pytest.raises(BackupError, match=damage.message):
+        verify_backup(bad)
+
+
+def test_verify_reads_a_good_backup_through_and_says_what_it_holds(
+    good_backup: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    info = verify_backup(good_backup)
+    with open_store("memory://") as target:
+        assert restore(good_backup, target) == info
+    assert info.total_rows > 0 and "ck_outbox" in info.rows
+    out = io.StringIO()
+    assert cli.main(["verify", str(good_backup)], out=out) == 0
+    assert f"holds {info.total_rows} rows of {len(info.rows)} tables" in out.getvalue()
+    bad = tmp_path / "bad.ckbackup"
+    DAMAGES[0].make(good_backup, bad)
+    assert cli.main(["verify", str(bad)], out=io.StringIO()) == 1
+    assert "not a usable commercekit backup" in capsys.readouterr().err
 
 
 @pytest.mark.postgres

@@ -46,7 +46,7 @@ from commercekit.storage._backend import Backend
 from commercekit.storage._backup import BackupInfo, backup
 from commercekit.storage._migrations import AreaVersion, SchemaState
 from commercekit.storage._records import SqlIdempotencyRepository, SqlOutboxRepository
-from commercekit.storage._restore import restore
+from commercekit.storage._restore import restore, verify_backup
 from commercekit.storage._store import DEFAULT_SLOW_TRANSACTION, Store, Transaction
 from commercekit.storage._url import DEFAULT_URL, URL_ENV, check_schema_name, parse_url
 
@@ -76,6 +76,7 @@ __all__ = [
     "backup",
     "open_store",
     "restore",
+    "verify_backup",
 ]
 
 DEFAULT_SCHEMA = "commercekit"

@@ -8,6 +8,7 @@ its last line included, rolls all of it back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -31,7 +32,7 @@ from commercekit.storage._backup_tables import Table, quote, read_tables
 from commercekit.storage._migrations import AreaVersion, SchemaState, _mapped, migrate, read_state
 from commercekit.storage._store import Store, Transaction, _Scope
 
-__all__ = ["restore"]
+__all__ = ["restore", "verify_backup"]
 
 _BATCH_ROWS = 500  # rows per INSERT
 _MAX_PARAMS = 30000  # below SQLite's 32766 and PostgreSQL's 65535 parameters per statement
@@ -59,19 +60,53 @@ def restore(
     database, or a PostgreSQL schema nobody migrated yet); ``progress(done, total)`` is called
     as rows are loaded.
     """
-    if isinstance(file, str | os.PathLike):
-        try:
-            stream: IO[bytes] = open(file, "rb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise BackupError(f"cannot read the backup {os.fspath(file)!r}: {exc}") from exc
-        with stream:
-            return _restore_from(Reader(stream, name_of(file)), store_or_url, schema, progress)
-    return _restore_from(Reader(file, name_of(file)), store_or_url, schema, progress)
+    with _reading(file) as reader:
+        return _restore_from(reader, store_or_url, schema, progress)
+
+
+def verify_backup(file: BackupFile) -> BackupInfo:
+    """Read a whole backup and check it, restoring nothing; return what it holds.
+
+    Every line is parsed and the trailer's row counts and SHA-256 are checked, as a restore
+    would: a damaged file is a :class:`~commercekit.errors.BackupError`. Use it on the copies
+    kept off the machine (``commercekit verify FILE``).
+    """
+    with _reading(file) as reader:
+        info = _info(reader)
+        for _ in reader:  # the reader checks each line, and the trailer when it is reached
+            pass
+        return info
+
+
+@contextlib.contextmanager
+def _reading(file: BackupFile) -> Iterator[Reader]:
+    if not isinstance(file, str | os.PathLike):
+        yield Reader(file, name_of(file))
+        return
+    try:
+        stream: IO[bytes] = open(file, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise BackupError(f"cannot read the backup {os.fspath(file)!r}: {exc}") from exc
+    with stream:
+        yield Reader(stream, name_of(file))
 
 
 def _restore_from(
     reader: Reader, store_or_url: Store | str, schema: str | None, progress: Progress | None
 ) -> BackupInfo:
+    info = _info(reader)
+    started = time.monotonic()
+    with opened(store_or_url, schema) as store:
+        _check_versions(info, store)
+        with _Scope(store, readonly=False, check=False) as tx:
+            _load(tx, store, reader, info, progress)
+        store._check_schema()
+        log_done("restore", store, info, reader._name, started)
+    return info
+
+
+def _info(reader: Reader) -> BackupInfo:
+    """What the backup's header says it holds (a malformed header is a BackupError)."""
     header = reader.read_header()
     try:
         state = SchemaState(
@@ -94,13 +129,6 @@ def _restore_from(
             f"{reader._name} is not a usable commercekit backup: its header is malformed "
             f"({exc!r}); nothing was restored"
         ) from None
-    started = time.monotonic()
-    with opened(store_or_url, schema) as store:
-        _check_versions(info, store)
-        with _Scope(store, readonly=False, check=False) as tx:
-            _load(tx, store, reader, info, progress)
-        store._check_schema()
-        log_done("restore", store, info, reader._name, started)
     return info
 
 
