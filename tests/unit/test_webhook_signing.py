@@ -426,3 +426,31 @@ def test_a_store_is_not_needed_to_sign(sender: WebhookSender, receiver: Receiver
     # The sender is a plain event handler: any OutboxEvent will do, stored or not.
     sender(event(99, "stock.low", "{}"))
     assert list(receiver.processed) == [99]
+
+
+def test_credentials_in_the_url_go_as_basic_auth_never_in_the_requested_url(
+    clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    caplog.set_level(logging.DEBUG)  # httpx's own logger included: it writes request URLs
+    with httpx.Client(transport=httpx.MockTransport(receive)) as client:
+        sending = WebhookSender(
+            "https://hook%20user:pa55%2Fword@hooks.example.com/in",
+            SECRET,
+            client=client,
+            clock=clock,
+        )
+        sending(OutboxEvent(1, "order.placed", "{}", clock.now(), clock.now(), 0, None, None))
+    (request,) = seen
+    assert str(request.url) == "https://hooks.example.com/in"
+    expected = httpx.BasicAuth("hook user", "pa55/word")
+    assert (
+        request.headers["Authorization"]
+        == next(expected.auth_flow(httpx.Request("POST", "https://x"))).headers["Authorization"]
+    )
+    assert all("pa55" not in record.getMessage() for record in caplog.records)

@@ -54,8 +54,13 @@ _RETRYABLE: Final = frozenset({408, 409, 425, 429})
 _PRINTABLE: Final = re.compile(r"[\x20-\x7e]*")
 
 
-def _endpoint(url: object) -> tuple[str, str]:
-    """The URL to POST to, and how it is shown (without credentials, query or fragment)."""
+def _endpoint(url: object) -> tuple[str, str, httpx.BasicAuth | None]:
+    """The URL to POST to, how it is shown, and the credentials it carried.
+
+    User and password move out of the URL into HTTP basic auth (what they meant), so that no
+    logger that writes request URLs (httpx's does, at INFO) ever sees them; the shown URL has
+    no credentials, query or fragment.
+    """
     if not isinstance(url, str):
         raise ConfigurationError(f"a webhook URL is a str, got {type(url).__name__}")
     try:
@@ -66,8 +71,15 @@ def _endpoint(url: object) -> tuple[str, str]:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError("a webhook URL is http:// or https:// with a host")
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    shown = f"{parts.scheme}://{host}{'' if parts.port is None else f':{parts.port}'}"
-    return url, shown + (parts.path or "/")
+    netloc = f"{host}{'' if parts.port is None else f':{parts.port}'}"
+    shown = f"{parts.scheme}://{netloc}"
+    auth = None
+    if parts.username is not None or parts.password is not None:
+        auth = httpx.BasicAuth(
+            urllib.parse.unquote(parts.username or ""), urllib.parse.unquote(parts.password or "")
+        )
+        url = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url, shown + (parts.path or "/"), auth
 
 
 def _topic_header(topic: str) -> str:
@@ -97,7 +109,7 @@ class WebhookSender:
         timeout: float = DEFAULT_TIMEOUT,
         clock: Clock | None = None,
     ) -> None:
-        self._url, self.url = _endpoint(url)
+        self._url, self.url, self._auth = _endpoint(url)
         sign_webhook(secret, 0, b"")  # a secret that cannot sign is refused now, not per event
         self._secret = secret
         self.timeout = seconds(timeout, "timeout", positive=True)
@@ -136,6 +148,7 @@ class WebhookSender:
                 self._url,
                 content=body,
                 headers=headers,
+                auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
                 timeout=self.timeout,
                 follow_redirects=False,
             )
