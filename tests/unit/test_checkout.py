@@ -505,3 +505,12 @@ def test_a_key_full_of_digits_is_not_taken_for_card_data(shop: Shop) -> None:
     key = "chk-4242424242424242"
     result = shop.checkout.place_order("c1", key=key, tenders=CARD)
     assert result.order is not None and result.order.status is OrderStatus.PAID
+
+
+def test_an_unknown_payment_method_is_refused_before_anything_is_held(shop: Shop) -> None:
+    shop.cart("c1", ("MUG", 1))
+    with pytest.raises(errors.ValidationError, match="no payment gateway named 'nope'"):
+        shop.checkout.place_order("c1", key="k1", tenders=[PayWith("nope", FAKE_TOKEN_OK)])
+    assert shop.available("MUG") == 10
+    with pytest.raises(errors.NotFoundError):
+        shop.checkout.get("k1")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -245,3 +247,21 @@ def test_a_key_used_again_for_other_units_is_a_conflict(shop: Shop) -> None:
     before = shop.orders.get(order_id)
     assert shop.orders.refund(order_id, {"MUG": 1}, key="r1") == before  # a true replay
     assert [r.id for r in before.returns] == ["r1"] and before.returns[0].lines == {"MUG": 1}
+
+
+@pytest.mark.parametrize(
+    "quantity", [Decimal("NaN"), Decimal("Infinity"), -1, 0, 10**30, True, "2", 1.5, None]
+)
+def test_bad_quantities_are_typed_errors_and_change_nothing(shop: Shop, quantity: object) -> None:
+    order_id = place(shop)
+    before = shop.orders.get(order_id)
+    units: dict[str, Any] = {"MUG": quantity}
+    attempts: list[Callable[[], object]] = [
+        lambda: shop.orders.fulfil(order_id, units, key="f"),
+        lambda: shop.orders.refund(order_id, units, key="r"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(errors.InvalidQuantityError) as raised:
+            attempt()
+        assert isinstance(raised.value, ValueError)
+        assert shop.orders.get(order_id) == before

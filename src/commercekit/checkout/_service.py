@@ -210,6 +210,12 @@ class CheckoutService:
         if not cart.lines:
             raise EmptyCartError(f"cart {cart.id!r} has no lines: nothing to order")
         tenders = tuple(tenders)
+        unknown = sorted({t.method for t in tenders} - set(self.payments.gateways))
+        if unknown:
+            raise ValidationError(
+                f"no payment gateway named {', '.join(map(repr, unknown))}: this checkout knows "
+                f"{', '.join(map(repr, sorted(self.payments.gateways)))}"
+            )
         digest = request_hash(cart, tenders, shipping, customer)
         existing = self._find(key)
         if existing is not None:
